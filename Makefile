@@ -1,0 +1,116 @@
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+# Every tool is pinned in tools/requirements/*.txt (complete, pre-resolved: installed with
+# --no-deps, so pip never backtracks) and lives in its own venv under .tools/.
+PYTHON ?= python3
+TOOLS := .tools
+VENVS := lambda aws sam checkov
+CARGO_TOOLS := $(TOOLS)/cargo
+ARM64_TARGET := $(TOOLS)/.rustup-aarch64
+export PATH := $(CURDIR)/$(TOOLS)/lambda/bin:$(CURDIR)/$(CARGO_TOOLS)/bin:$(PATH)
+export SAM_CLI_TELEMETRY := 0
+AWS := $(TOOLS)/aws/bin/aws
+SAM := $(TOOLS)/sam/bin/sam
+
+STACK ?= aws
+STACK_NAME ?= hello-api
+API_PORT ?= 3000
+COGNITO_PORT ?= 9229
+FUNCTION_PORT ?= 9000
+export STACK STACK_NAME API_PORT COGNITO_PORT FUNCTION_PORT
+
+.PHONY: help tools build test lint unit e2e template-check sam-build watch invoke local deploy \
+	user token call delete bench bench-smoke load audit fuzz clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+# ---- tools -------------------------------------------------------------------------------------
+
+$(TOOLS)/%/.installed: tools/requirements/%.txt
+	rm -rf $(TOOLS)/$*
+	$(PYTHON) -m venv $(TOOLS)/$*
+	$(TOOLS)/$*/bin/pip install --quiet --disable-pip-version-check --no-deps -r $<
+	$(TOOLS)/$*/bin/pip check --disable-pip-version-check >/dev/null
+	touch $@
+
+$(ARM64_TARGET):
+	rustup target add aarch64-unknown-linux-gnu
+	mkdir -p $(TOOLS) && touch $@
+
+tools: $(foreach v,$(VENVS),$(TOOLS)/$(v)/.installed) $(ARM64_TARGET) ## Install every tool (pinned, into .tools/)
+
+# ---- the function ------------------------------------------------------------------------------
+
+build: $(TOOLS)/lambda/.installed $(ARM64_TARGET) ## Build the arm64 release bootstrap with cargo-lambda
+	cargo lambda build --release --arm64 --bin hello
+	@ls -l target/lambda/hello/bootstrap
+
+watch: $(TOOLS)/lambda/.installed ## Run the function under cargo lambda watch on 127.0.0.1:$FUNCTION_PORT
+	cargo lambda watch --invoke-address 127.0.0.1 --invoke-port $(FUNCTION_PORT)
+
+invoke: $(TOOLS)/lambda/.installed ## Send every events/*.json to the running watch
+	@for event in events/*.json; do \
+		echo "== $$event"; \
+		cargo lambda invoke hello --data-file "$$event" --invoke-address 127.0.0.1 --invoke-port $(FUNCTION_PORT); \
+		echo; \
+	done
+
+# ---- the local stack ---------------------------------------------------------------------------
+
+local: $(TOOLS)/aws/.installed $(TOOLS)/lambda/.installed ## Run Cognito, the function and the API offline (Ctrl-C stops)
+	scripts/local-stack.sh
+
+# ---- AWS ---------------------------------------------------------------------------------------
+
+deploy: $(TOOLS)/sam/.installed $(TOOLS)/aws/.installed $(TOOLS)/lambda/.installed $(ARM64_TARGET) ## sam build + sam deploy (guided the first time)
+	$(SAM) build
+	@if $(AWS) cloudformation describe-stacks --stack-name $(STACK_NAME) >/dev/null 2>&1; then \
+		$(SAM) deploy --stack-name $(STACK_NAME); \
+	else \
+		$(SAM) deploy --guided --stack-name $(STACK_NAME); \
+	fi
+
+user: $(TOOLS)/aws/.installed ## Create the walkthrough's user (USERNAME, EMAIL; password from USER_PASSWORD or a prompt)
+	@scripts/walkthrough.sh user
+
+token: $(TOOLS)/aws/.installed ## Print an ID token (TOKEN_USE=access for the access token)
+	@scripts/walkthrough.sh token
+
+call: $(TOOLS)/aws/.installed ## GET /hello without, then with, the ID token
+	@scripts/walkthrough.sh call
+
+delete: $(TOOLS)/sam/.installed ## Delete the deployed stack
+	$(SAM) delete --stack-name $(STACK_NAME)
+
+# ---- checks ------------------------------------------------------------------------------------
+
+test: lint unit e2e sam-build ## Everything CI runs
+
+lint: template-check ## fmt, clippy, and the template checks
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+
+unit: ## Unit and fixture tests (no network, no tools)
+	cargo test --workspace --locked
+
+e2e: $(TOOLS)/aws/.installed $(TOOLS)/lambda/.installed ## End-to-end: the real local stack and the walkthrough's aws CLI commands
+	cargo test --locked -p local-http-api --test e2e -- --ignored --test-threads 1
+
+template-check: $(TOOLS)/sam/.installed $(TOOLS)/checkov/.installed ## cfn-lint, checkov, sam validate (+ --lint)
+	$(TOOLS)/sam/bin/cfn-lint template.yaml -a cfn_lint_serverless.rules
+	$(TOOLS)/checkov/bin/checkov --quiet --compact --skip-download --framework cloudformation -f template.yaml
+	AWS_DEFAULT_REGION=us-east-1 $(SAM) validate
+	AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint
+
+sam-build: $(TOOLS)/sam/.installed $(TOOLS)/lambda/.installed $(ARM64_TARGET) ## sam build for arm64, offline
+	AWS_DEFAULT_REGION=us-east-1 $(SAM) build
+	@# ELF e_machine (offset 18) 0xb7 is aarch64
+	@[[ "$$(od -An -tx1 -j18 -N1 .aws-sam/build/HelloFunction/bootstrap | tr -d ' ')" == b7 ]] \
+		&& echo "sam build: arm64 bootstrap ok" || { echo "sam build: bootstrap is not arm64" >&2; exit 1; }
+
+clean: ## Remove build output, tools and local state
+	rm -rf target .aws-sam .local $(TOOLS)

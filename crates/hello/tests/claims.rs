@@ -1,0 +1,191 @@
+//! The claims adapter over every sample event and over the shapes that must be refused.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use hello::{AuthError, Claims, TokenUse};
+use serde_json::{Value, json};
+
+const ID_TOKEN: &str = include_str!("../../../events/http-api-id-token.json");
+const ACCESS_TOKEN: &str = include_str!("../../../events/http-api-access-token.json");
+const GROUPS: &str = include_str!("../../../events/http-api-groups.json");
+const REST_COGNITO: &str = include_str!("../../../events/rest-api-cognito.json");
+const NO_AUTHORIZER: &str = include_str!("../../../events/http-api-no-authorizer.json");
+
+fn claims_of(event: &str) -> Result<Claims, AuthError> {
+    let req = lambda_http::request::from_str(event).expect("the event deserializes");
+    Claims::from_request(&req)
+}
+
+/// The ID-token event with its claims map replaced by `claims`.
+fn v2_with_claims(claims: Value) -> String {
+    let mut event: Value = serde_json::from_str(ID_TOKEN).unwrap();
+    event["requestContext"]["authorizer"]["jwt"]["claims"] = claims;
+    event.to_string()
+}
+
+/// The REST API event with `requestContext.authorizer` replaced by `authorizer`.
+fn v1_with_authorizer(authorizer: Value) -> String {
+    let mut event: Value = serde_json::from_str(REST_COGNITO).unwrap();
+    event["requestContext"]["authorizer"] = authorizer;
+    event.to_string()
+}
+
+#[test]
+fn http_api_id_token() {
+    let claims = claims_of(ID_TOKEN).unwrap();
+    assert_eq!(
+        claims,
+        Claims {
+            sub: "7d8ca528-4931-4254-9273-ea5ee853f271".into(),
+            username: "user-a".into(),
+            email: Some("usera@example.com".into()),
+            email_verified: Some(true),
+            groups: vec![],
+            token_use: Some(TokenUse::Id),
+            client_id: Some("4r3o1vbb0e2j1cnm9u8qugp5u4".into()),
+            scopes: vec![],
+        }
+    );
+}
+
+#[test]
+fn http_api_access_token_uses_username_client_id_and_scope() {
+    let claims = claims_of(ACCESS_TOKEN).unwrap();
+    assert_eq!(
+        claims,
+        Claims {
+            sub: "7d8ca528-4931-4254-9273-ea5ee853f271".into(),
+            username: "user-a".into(),
+            email: None,
+            email_verified: None,
+            groups: vec![],
+            token_use: Some(TokenUse::Access),
+            client_id: Some("4r3o1vbb0e2j1cnm9u8qugp5u4".into()),
+            scopes: vec!["aws.cognito.signin.user.admin".into()],
+        }
+    );
+}
+
+#[test]
+fn http_api_groups_arrive_as_a_bracketed_string() {
+    let claims = claims_of(GROUPS).unwrap();
+    assert_eq!(claims.groups, ["admin", "poweruser"]);
+    assert_eq!(claims.username, "user-b");
+    assert_eq!(claims.email_verified, Some(false));
+}
+
+#[test]
+fn rest_api_cognito_authorizer_claims_with_a_json_array() {
+    let claims = claims_of(REST_COGNITO).unwrap();
+    assert_eq!(
+        claims,
+        Claims {
+            sub: "7d8ca528-4931-4254-9273-ea5ee853f271".into(),
+            username: "user-a".into(),
+            email: Some("usera@example.com".into()),
+            email_verified: Some(true),
+            groups: vec!["admin".into()],
+            token_use: Some(TokenUse::Id),
+            client_id: Some("4r3o1vbb0e2j1cnm9u8qugp5u4".into()),
+            scopes: vec![],
+        }
+    );
+}
+
+#[test]
+fn route_scopes_take_precedence_over_the_scope_claim() {
+    let mut event: Value = serde_json::from_str(ACCESS_TOKEN).unwrap();
+    event["requestContext"]["authorizer"]["jwt"]["scopes"] = json!(["hello/read"]);
+    let claims = claims_of(&event.to_string()).unwrap();
+    assert_eq!(claims.scopes, ["hello/read"]);
+}
+
+#[test]
+fn username_falls_back_to_sub() {
+    let claims = claims_of(&v2_with_claims(json!({"sub": "abc"}))).unwrap();
+    assert_eq!(claims.username, "abc");
+    assert_eq!(claims.token_use, None);
+    assert_eq!(claims.client_id, None);
+}
+
+#[test]
+fn no_authorizer_is_refused() {
+    assert_eq!(claims_of(NO_AUTHORIZER), Err(AuthError::NoAuthorizer));
+}
+
+#[test]
+fn an_authorizer_without_jwt_is_refused() {
+    let mut event: Value = serde_json::from_str(ID_TOKEN).unwrap();
+    event["requestContext"]["authorizer"] = json!({"lambda": {"user": "x"}});
+    assert_eq!(claims_of(&event.to_string()), Err(AuthError::NoClaims));
+}
+
+#[test]
+fn a_missing_or_blank_subject_is_refused() {
+    assert_eq!(
+        claims_of(&v2_with_claims(json!({}))),
+        Err(AuthError::MissingClaim("sub"))
+    );
+    assert_eq!(
+        claims_of(&v2_with_claims(
+            json!({"sub": " ", "cognito:username": "user-a"})
+        )),
+        Err(AuthError::MissingClaim("sub"))
+    );
+}
+
+#[test]
+fn malformed_claims_are_refused() {
+    assert_eq!(
+        claims_of(&v2_with_claims(
+            json!({"sub": "abc", "email_verified": "yes"})
+        )),
+        Err(AuthError::MalformedClaim("email_verified"))
+    );
+    assert_eq!(
+        claims_of(&v2_with_claims(
+            json!({"sub": "abc", "token_use": "refresh"})
+        )),
+        Err(AuthError::MalformedClaim("token_use"))
+    );
+}
+
+#[test]
+fn rest_api_claims_of_the_wrong_type_are_refused() {
+    let with = |claims: Value| claims_of(&v1_with_authorizer(json!({ "claims": claims })));
+    assert_eq!(
+        with(json!({"sub": 42})),
+        Err(AuthError::MalformedClaim("sub"))
+    );
+    assert_eq!(
+        with(json!({"sub": "abc", "cognito:groups": [1, 2]})),
+        Err(AuthError::MalformedClaim("cognito:groups"))
+    );
+    assert_eq!(
+        with(json!({"sub": "abc", "cognito:groups": {"a": 1}})),
+        Err(AuthError::MalformedClaim("cognito:groups"))
+    );
+    assert_eq!(
+        with(json!({"sub": null})),
+        Err(AuthError::MissingClaim("sub"))
+    );
+    assert_eq!(
+        with(json!({"sub": "abc", "email_verified": true})).map(|c| c.email_verified),
+        Ok(Some(true))
+    );
+}
+
+#[test]
+fn rest_api_without_claims_is_refused() {
+    assert_eq!(
+        claims_of(&v1_with_authorizer(json!({}))),
+        Err(AuthError::NoAuthorizer)
+    );
+    assert_eq!(
+        claims_of(&v1_with_authorizer(json!({"principalId": "x"}))),
+        Err(AuthError::NoClaims)
+    );
+    assert_eq!(
+        claims_of(&v1_with_authorizer(json!({"claims": "sub=abc"}))),
+        Err(AuthError::MalformedClaim("claims"))
+    );
+}

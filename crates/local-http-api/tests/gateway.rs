@@ -1,0 +1,435 @@
+//! One request at a time through `LocalApi::handle`, with the real template, keys generated at
+//! test time and a recording in-memory invoker: routing, auth, limits, CORS and how function
+//! results and failures become responses.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "support/keys.rs"]
+mod keys;
+
+use std::{
+    collections::BTreeMap,
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use axum::{
+    body::{Body, to_bytes},
+    http::{Request, Response},
+};
+use jsonwebtoken::jwk::JwkSet;
+use keys::{issuer_key, jwks};
+use local_http_api::{
+    gateway::{AuthOutcome, LocalApi, Outcome, Settings},
+    invoke::{Invoke, InvokeError},
+    jwks::{FetchError, FetchJwks, KeyCache},
+    template::{HttpApi, LocalValues, Resolver, Template},
+};
+use serde_json::{Value, json};
+
+const POOL: &str = "us-east-1_TEST";
+const CLIENT: &str = "client-1";
+const ORIGIN: &str = "http://localhost:5173";
+
+struct StaticJwks(JwkSet);
+
+impl FetchJwks for StaticJwks {
+    async fn fetch(&self, _issuer: &str) -> Result<JwkSet, FetchError> {
+        Ok(self.0.clone())
+    }
+}
+
+/// Records every invocation and answers with a fixed result.
+#[derive(Clone)]
+struct Recorder {
+    answer: Result<Value, InvokeError>,
+    calls: Arc<Mutex<Vec<(String, Value)>>>,
+}
+
+impl Invoke for Recorder {
+    async fn invoke(
+        &self,
+        function: &str,
+        payload: Vec<u8>,
+        _timeout: Duration,
+    ) -> Result<Vec<u8>, InvokeError> {
+        let event = serde_json::from_slice(&payload).unwrap();
+        self.calls
+            .lock()
+            .unwrap()
+            .push((function.to_owned(), event));
+        self.answer.clone().map(|v| serde_json::to_vec(&v).unwrap())
+    }
+}
+
+fn local_api(answer: Result<Value, InvokeError>) -> (LocalApi<StaticJwks, Recorder>, Recorder) {
+    let text = include_str!("../../../template.yaml");
+    let template = Template::parse(text).unwrap();
+    let values = LocalValues {
+        resource_ids: BTreeMap::from([
+            ("UserPool".into(), POOL.into()),
+            ("UserPoolClient".into(), CLIENT.into()),
+        ]),
+        ..LocalValues::default()
+    };
+    let api = HttpApi::from_template(&template, &Resolver::new(&template, &values), None).unwrap();
+    let recorder = Recorder {
+        answer,
+        calls: Arc::default(),
+    };
+    let settings = Settings {
+        account_id: "123456789012".into(),
+        api_id: "local".into(),
+        port: 3000,
+    };
+    let keys = Arc::new(KeyCache::new(StaticJwks(jwks(&[issuer_key()]))));
+    (
+        LocalApi::new(api, keys, recorder.clone(), settings),
+        recorder,
+    )
+}
+
+fn ok_function() -> Result<Value, InvokeError> {
+    Ok(
+        json!({"statusCode": 200, "headers": {"content-type": "application/json"}, "body": "{\"ok\":true}"}),
+    )
+}
+
+fn id_token() -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    issuer_key().sign(&json!({
+        "sub": "abc", "aud": CLIENT, "token_use": "id", "cognito:username": "user-a",
+        "iss": format!("https://cognito-idp.us-east-1.amazonaws.com/{POOL}"),
+        "iat": now, "exp": now + 600, "cognito:groups": ["admin", "dev"],
+    }))
+}
+
+struct Answer {
+    status: u16,
+    headers: axum::http::HeaderMap,
+    body: Vec<u8>,
+    outcome: Outcome,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap()
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|v| v.to_str().unwrap())
+    }
+}
+
+async fn send(api: &LocalApi<StaticJwks, Recorder>, request: Request<Body>) -> Answer {
+    let peer: SocketAddr = "127.0.0.1:50000".parse().unwrap();
+    let response: Response<Body> = api.handle(request, peer).await;
+    let (parts, body) = response.into_parts();
+    Answer {
+        status: parts.status.as_u16(),
+        outcome: parts.extensions.get::<Outcome>().cloned().unwrap(),
+        headers: parts.headers,
+        body: to_bytes(body, usize::MAX).await.unwrap().to_vec(),
+    }
+}
+
+fn get(uri: &str) -> axum::http::request::Builder {
+    Request::builder()
+        .method("GET")
+        .uri(uri)
+        .header("host", "127.0.0.1:3000")
+}
+
+#[tokio::test]
+async fn an_unknown_route_is_404_and_invokes_nothing() {
+    let (api, recorder) = local_api(ok_function());
+    for request in [
+        get("/nope").body(Body::empty()).unwrap(),
+        Request::builder()
+            .method("POST")
+            .uri("/hello")
+            .body(Body::empty())
+            .unwrap(),
+    ] {
+        let answer = send(&api, request).await;
+        assert_eq!(
+            (answer.status, answer.json()),
+            (404, json!({"message": "Not Found"}))
+        );
+        assert_eq!(answer.header("content-type"), Some("application/json"));
+    }
+    assert!(recorder.calls.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn no_token_is_401_with_a_challenge_and_invokes_nothing() {
+    let (api, recorder) = local_api(ok_function());
+    let answer = send(&api, get("/hello").body(Body::empty()).unwrap()).await;
+    assert_eq!(
+        (answer.status, answer.json()),
+        (401, json!({"message": "Unauthorized"}))
+    );
+    assert_eq!(
+        answer.header("www-authenticate"),
+        Some(
+            r#"Bearer scope="" error="invalid_token" error_description="the request has no token""#
+        )
+    );
+    assert_eq!(
+        answer.outcome.auth,
+        AuthOutcome::Refused("the request has no token".into())
+    );
+    assert!(answer.header("apigw-requestid").is_some());
+    assert!(recorder.calls.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_valid_token_reaches_the_function_with_its_claims() {
+    let (api, recorder) = local_api(ok_function());
+    let request = get("/hello?x=1")
+        .header("authorization", format!("Bearer {}", id_token()))
+        .body(Body::empty())
+        .unwrap();
+    let answer = send(&api, request).await;
+    assert_eq!((answer.status, answer.json()), (200, json!({"ok": true})));
+    assert_eq!(answer.outcome.auth, AuthOutcome::Allowed);
+    assert_eq!(answer.outcome.route.as_deref(), Some("GET /hello"));
+    let calls = recorder.calls.lock().unwrap();
+    let (function, event) = &calls[0];
+    assert_eq!(function, "hello");
+    assert_eq!(event["routeKey"], "GET /hello");
+    assert_eq!(event["rawQueryString"], "x=1");
+    assert_eq!(
+        event["requestContext"]["requestId"],
+        answer.header("apigw-requestid").unwrap()
+    );
+    let jwt = &event["requestContext"]["authorizer"]["jwt"];
+    assert_eq!(jwt["claims"]["cognito:username"], "user-a");
+    assert_eq!(jwt["claims"]["cognito:groups"], "[admin dev]");
+    assert_eq!(
+        jwt["claims"]["exp"]
+            .as_str()
+            .map(|s| s.parse::<u64>().is_ok()),
+        Some(true)
+    );
+    assert_eq!(jwt["scopes"], Value::Null);
+}
+
+#[tokio::test]
+async fn function_failures_become_api_gateway_errors() {
+    let cases = [
+        (
+            Err(InvokeError::FunctionError {
+                error_type: "Panic".into(),
+            }),
+            500,
+            json!({"message": "Internal Server Error"}),
+        ),
+        (
+            Err(InvokeError::Timeout(Duration::from_secs(30))),
+            503,
+            json!({"message": "Service Unavailable"}),
+        ),
+        (
+            Ok(json!({"statusCode": "two hundred"})),
+            500,
+            json!({"message": "Internal Server Error"}),
+        ),
+        (
+            Ok(json!({"statusCode": 200, "body": {"not": "a string"}})),
+            500,
+            json!({"message": "Internal Server Error"}),
+        ),
+    ];
+    for (answer, status, body) in cases {
+        let (api, _) = local_api(answer);
+        let request = get("/hello")
+            .header("authorization", id_token())
+            .body(Body::empty())
+            .unwrap();
+        let answer = send(&api, request).await;
+        assert_eq!((answer.status, answer.json()), (status, body));
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_function_is_a_502_that_says_so() {
+    let (api, _) = local_api(Err(InvokeError::Unreachable {
+        endpoint: "http://127.0.0.1:9000".into(),
+        reason: "Connection refused (os error 111)".into(),
+    }));
+    let request = get("/hello")
+        .header("authorization", id_token())
+        .body(Body::empty())
+        .unwrap();
+    let answer = send(&api, request).await;
+    assert_eq!(answer.status, 502);
+    let body = answer.json();
+    assert_eq!(body["message"], "Bad Gateway");
+    let detail = body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("hello") && detail.contains("not reachable"),
+        "{detail}"
+    );
+}
+
+#[tokio::test]
+async fn a_bare_json_result_is_a_200_json_response() {
+    let (api, _) = local_api(Ok(json!({"hello": "world"})));
+    let request = get("/hello")
+        .header("authorization", id_token())
+        .body(Body::empty())
+        .unwrap();
+    let answer = send(&api, request).await;
+    assert_eq!(
+        (answer.status, answer.json()),
+        (200, json!({"hello": "world"}))
+    );
+    assert_eq!(answer.header("content-type"), Some("application/json"));
+}
+
+#[tokio::test]
+async fn cors_preflight_is_answered_without_auth() {
+    let (api, recorder) = local_api(ok_function());
+    let preflight = Request::builder()
+        .method("OPTIONS")
+        .uri("/hello")
+        .header("origin", ORIGIN)
+        .header("access-control-request-method", "GET")
+        .header("access-control-request-headers", "authorization")
+        .body(Body::empty())
+        .unwrap();
+    let answer = send(&api, preflight).await;
+    assert_eq!(answer.status, 204);
+    assert_eq!(answer.header("access-control-allow-origin"), Some(ORIGIN));
+    assert_eq!(answer.header("access-control-allow-methods"), Some("GET"));
+    assert_eq!(
+        answer.header("access-control-allow-headers"),
+        Some("authorization,content-type")
+    );
+    assert_eq!(answer.header("access-control-max-age"), Some("600"));
+    assert!(recorder.calls.lock().unwrap().is_empty());
+
+    let foreign = Request::builder()
+        .method("OPTIONS")
+        .uri("/hello")
+        .header("origin", "https://evil.example")
+        .header("access-control-request-method", "GET")
+        .body(Body::empty())
+        .unwrap();
+    let answer = send(&api, foreign).await;
+    assert_eq!(answer.status, 204);
+    assert_eq!(answer.header("access-control-allow-origin"), None);
+}
+
+#[tokio::test]
+async fn responses_carry_cors_headers_for_the_allowed_origin_only() {
+    let (api, _) = local_api(Ok(json!({
+        "statusCode": 200, "body": "{}",
+        "headers": {"access-control-allow-origin": "*"}
+    })));
+    let request = get("/hello")
+        .header("origin", ORIGIN)
+        .header("authorization", id_token())
+        .body(Body::empty())
+        .unwrap();
+    let answer = send(&api, request).await;
+    assert_eq!(answer.header("access-control-allow-origin"), Some(ORIGIN));
+    let unauthorized = send(
+        &api,
+        get("/hello")
+            .header("origin", ORIGIN)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(unauthorized.status, 401);
+    assert_eq!(
+        unauthorized.header("access-control-allow-origin"),
+        Some(ORIGIN)
+    );
+    let other = get("/hello")
+        .header("origin", "https://evil.example")
+        .header("authorization", id_token());
+    let answer = send(&api, other.body(Body::empty()).unwrap()).await;
+    assert_eq!(
+        answer.header("access-control-allow-origin"),
+        None,
+        "the function's `*` is not passed on"
+    );
+}
+
+#[tokio::test]
+async fn oversized_requests_get_a_clear_4xx() {
+    let (api, recorder) = local_api(ok_function());
+    let long_uri = format!("/hello?q={}", "a".repeat(11 * 1024));
+    let answer = send(&api, get(&long_uri).body(Body::empty()).unwrap()).await;
+    assert_eq!(
+        (answer.status, answer.json()),
+        (414, json!({"message": "Request-URI Too Long"}))
+    );
+
+    let answer = send(
+        &api,
+        get("/hello")
+            .header("x-big", "b".repeat(11 * 1024))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (answer.status, answer.json()),
+        (431, json!({"message": "Request Header Fields Too Large"}))
+    );
+
+    let declared = get("/hello").header("content-length", (11 * 1024 * 1024).to_string());
+    let answer = send(&api, declared.body(Body::empty()).unwrap()).await;
+    assert_eq!(
+        (answer.status, answer.json()),
+        (413, json!({"message": "Request Entity Too Large"}))
+    );
+
+    // A streamed body over the limit, with a valid token: refused while reading.
+    let big = vec![b'x'; 10 * 1024 * 1024 + 1];
+    let request = Request::builder()
+        .method("GET")
+        .uri("/hello")
+        .header("authorization", id_token())
+        .body(Body::from_stream(chunked(big)))
+        .unwrap();
+    let answer = send(&api, request).await;
+    assert_eq!(
+        (answer.status, answer.json()),
+        (413, json!({"message": "Request Entity Too Large"}))
+    );
+
+    let oversized_token = format!("Bearer {}", "a".repeat(9 * 1024));
+    let answer = send(
+        &api,
+        get("/hello")
+            .header("authorization", oversized_token)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(answer.status, 401);
+    assert!(
+        answer
+            .header("www-authenticate")
+            .unwrap()
+            .contains("too large")
+    );
+    assert!(recorder.calls.lock().unwrap().is_empty());
+}
+
+/// A body without a content-length, in 64 KiB chunks.
+fn chunked(
+    data: Vec<u8>,
+) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> + Send {
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        data.chunks(64 * 1024).map(|c| Ok(c.to_vec())).collect();
+    futures_util::stream::iter(chunks)
+}

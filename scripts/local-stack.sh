@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# The whole authenticated API on this machine, no AWS account, no Docker:
+#   1. Cognito: moto's server, with the user pool and app client created from template.yaml's own
+#      UserPool / UserPoolClient properties, and the walkthrough's user (user-a, verified email,
+#      permanent password);
+#   2. the function: `cargo lambda watch` (same code as in AWS, reloaded on edits);
+#   3. the HTTP API: local-http-api, with the template's routes, CORS and JWT authorizer.
+# Stays in the foreground. Ctrl-C or SIGTERM stops everything it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+: "${API_PORT:=3000}" "${COGNITO_PORT:=9229}" "${FUNCTION_PORT:=9000}" "${REGION:=us-east-1}"
+: "${STATE_DIR:=.local}" "${TOOLS:=.tools}" "${READY_TIMEOUT:=120}"
+: "${USER_POOL_RESOURCE:=UserPool}" "${USER_POOL_CLIENT_RESOURCE:=UserPoolClient}"
+# CREATE_USER=0 leaves the pool empty (the end-to-end test creates the user itself).
+AWS=$TOOLS/aws/bin/aws
+MOTO=$TOOLS/aws/bin/moto_server
+GATEWAY=target/debug/local-http-api
+# Every process started here carries this in its environment, so none can outlive the stack
+# unnoticed, whatever process groups they make for themselves.
+RUN_ID=$$-$RANDOM$RANDOM
+started=$SECONDS
+
+log() { printf '[local] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+pids=()
+marked_pids() {
+  grep -lsz "^LOCAL_STACK_RUN=$RUN_ID\$" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3 || true
+}
+cleanup() {
+  local status=$?
+  trap - EXIT INT TERM
+  if ((${#pids[@]})); then
+    log "stopping"
+    for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+    local deadline=$((SECONDS + 10)) left
+    while left=$(marked_pids) && [[ -n "$left" ]] && ((SECONDS < deadline)); do sleep 0.1; done
+    if [[ -n "$left" ]]; then
+      log "killing what did not stop: $(echo $left)"
+      kill -KILL $left 2>/dev/null || true
+    fi
+  fi
+  rm -f "$STATE_DIR/stack.env" "$STATE_DIR/stack.env.new"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# start NAME COMMAND...: in its own process group, logging to $STATE_DIR/logs/NAME.log
+start() {
+  local name=$1
+  shift
+  LOCAL_STACK_RUN=$RUN_ID setsid "$@" >"$STATE_DIR/logs/$name.log" 2>&1 </dev/null &
+  pids+=($!)
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# wait_for WHAT CHECK...: poll CHECK until it succeeds, READY_TIMEOUT at most.
+wait_for() {
+  local what=$1 deadline=$((SECONDS + READY_TIMEOUT))
+  shift
+  until "$@"; do
+    ((SECONDS < deadline)) || die "$what not ready after ${READY_TIMEOUT}s (see $STATE_DIR/logs/)"
+    for pid in "${pids[@]}"; do
+      kill -0 "$pid" 2>/dev/null || die "$what exited (see $STATE_DIR/logs/)"
+    done
+    sleep 0.1
+  done
+}
+
+[[ -x "$AWS" && -x "$MOTO" ]] || die "the aws CLI and moto are not installed: run make tools"
+command -v cargo-lambda >/dev/null || die "cargo-lambda is not on PATH: run make tools (make local puts it on PATH)"
+for port in "$API_PORT" "$COGNITO_PORT" "$FUNCTION_PORT"; do
+  port_open "$port" && die "port $port is in use (ports: API_PORT=$API_PORT COGNITO_PORT=$COGNITO_PORT FUNCTION_PORT=$FUNCTION_PORT)"
+done
+mkdir -p "$STATE_DIR/logs"
+rm -f "$STATE_DIR/stack.env"
+
+log "building local-http-api and the function"
+cargo build --quiet -p local-http-api
+# On its own, as `cargo lambda watch` builds it: a workspace build unifies features differently.
+cargo build --quiet -p hello
+
+export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=$REGION AWS_EC2_METADATA_DISABLED=true
+cognito_endpoint=http://127.0.0.1:$COGNITO_PORT
+log "starting the Cognito emulator on $cognito_endpoint"
+start cognito env MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY=HASH MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY=HASH \
+  "$MOTO" -H 127.0.0.1 -p "$COGNITO_PORT"
+wait_for "the Cognito emulator" curl -fs -o /dev/null "$cognito_endpoint/moto-api/"
+
+log "creating $USER_POOL_RESOURCE and $USER_POOL_CLIENT_RESOURCE from template.yaml"
+template_args=(--template template.yaml --region "$REGION")
+pool_id=$("$AWS" --endpoint-url "$cognito_endpoint" cognito-idp create-user-pool \
+  --cli-input-json "$("$GATEWAY" cognito-input "${template_args[@]}" --resource "$USER_POOL_RESOURCE")" \
+  --query UserPool.Id --output text)
+template_args+=(--resource-id "$USER_POOL_RESOURCE=$pool_id")
+client_id=$("$AWS" --endpoint-url "$cognito_endpoint" cognito-idp create-user-pool-client \
+  --cli-input-json "$("$GATEWAY" cognito-input "${template_args[@]}" --resource "$USER_POOL_CLIENT_RESOURCE")" \
+  --query UserPoolClient.ClientId --output text)
+template_args+=(--resource-id "$USER_POOL_CLIENT_RESOURCE=$client_id")
+
+cat >"$STATE_DIR/stack.env.new" <<ENV
+API_URL=http://127.0.0.1:$API_PORT
+COGNITO_ENDPOINT=$cognito_endpoint
+USER_POOL_ID=$pool_id
+USER_POOL_CLIENT_ID=$client_id
+REGION=$REGION
+FUNCTION_ENDPOINT=http://127.0.0.1:$FUNCTION_PORT
+ENV
+if [[ "${CREATE_USER:-1}" != 0 ]]; then
+  STACK=local STACK_ENV="$STATE_DIR/stack.env.new" scripts/walkthrough.sh user
+fi
+
+log "starting the function (cargo lambda watch) on 127.0.0.1:$FUNCTION_PORT"
+start function cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$FUNCTION_PORT"
+wait_for "cargo lambda watch" port_open "$FUNCTION_PORT"
+# One invocation per function, so the first real request does not wait for a process to start.
+for function in $("$GATEWAY" functions "${template_args[@]}"); do
+  wait_for "function $function" curl -fs -o /dev/null -X POST --data-binary @events/http-api-no-authorizer.json \
+    "http://127.0.0.1:$FUNCTION_PORT/2015-03-31/functions/$function/invocations"
+done
+
+log "starting the HTTP API on 127.0.0.1:$API_PORT"
+start api "$GATEWAY" serve "${template_args[@]}" --port "$API_PORT" \
+  --invoke-endpoint "http://127.0.0.1:$FUNCTION_PORT" --jwks-origin "$cognito_endpoint"
+wait_for "the HTTP API" port_open "$API_PORT"
+mv "$STATE_DIR/stack.env.new" "$STATE_DIR/stack.env"
+
+cat >&2 <<BANNER
+
+Local stack ready in $((SECONDS - started))s. Ctrl-C stops it.
+  API        http://127.0.0.1:$API_PORT   $("$GATEWAY" routes "${template_args[@]}" | paste -sd ';')
+  Cognito    $cognito_endpoint   pool $pool_id, client $client_id, user user-a
+  Function   http://127.0.0.1:$FUNCTION_PORT   (cargo lambda watch: saves reload the code)
+  Logs       $STATE_DIR/logs/    Endpoints and ids: source $STATE_DIR/stack.env
+
+Try it (another terminal):
+  curl -i http://127.0.0.1:$API_PORT/hello                                   # 401
+  TOKEN=\$(make -s token STACK=local)
+  curl -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:$API_PORT/hello    # 200
+
+BANNER
+log "ready"
+
+# Until Ctrl-C, SIGTERM, or one of the processes ending on its own.
+wait -n "${pids[@]}" || true
+die "a process of the stack exited on its own (see $STATE_DIR/logs/)"

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# The walkthrough's Cognito and curl steps, against the deployed stack (STACK=aws, ids from the
+# stack's outputs) or the local one (STACK=local, ids from .local/stack.env).
+#
+#   walkthrough.sh user    admin-create-user (email verified, no invitation) + permanent password
+#   walkthrough.sh token   admin-initiate-auth ADMIN_USER_PASSWORD_AUTH; prints the ID token
+#                          (TOKEN_USE=access for the access token)
+#   walkthrough.sh call    GET /hello without a token, then with `Authorization: Bearer <ID token>`
+#
+# The password comes from USER_PASSWORD or a silent prompt; only the local stack has a default.
+# It reaches the aws CLI through a --cli-input-json file only this user can read (removed on
+# exit), never on a command line.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+: "${STACK:=aws}" "${STACK_NAME:=hello-api}" "${USERNAME:=user-a}" "${EMAIL:=usera@example.com}" "${TOKEN_USE:=id}"
+AWS=${AWS:-.tools/aws/bin/aws}
+PYTHON=${PYTHON:-.tools/aws/bin/python}
+# The one password the local stack gives its users; Cognito emulator only, never AWS.
+LOCAL_PASSWORD='Local-only-Passw0rd!'
+
+die() { echo "error: $*" >&2; exit 1; }
+
+endpoint=()
+load_stack() {
+  case "$STACK" in
+    local)
+      [[ -f "${STACK_ENV:-.local/stack.env}" ]] || die "no local stack is running (start it with: make local)"
+      # shellcheck disable=SC1091
+      source "${STACK_ENV:-.local/stack.env}"
+      endpoint=(--endpoint-url "$COGNITO_ENDPOINT")
+      export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION="$REGION"
+      ;;
+    aws)
+      output() {
+        "$AWS" cloudformation describe-stacks --stack-name "$STACK_NAME" \
+          --query "Stacks[0].Outputs[?OutputKey=='$1'].OutputValue" --output text
+      }
+      USER_POOL_ID=$(output UserPoolId) || die "cannot read the outputs of stack $STACK_NAME (deployed? credentials?)"
+      USER_POOL_CLIENT_ID=$(output UserPoolClientId)
+      API_URL=$(output ApiUrl)
+      ;;
+    *) die "STACK must be aws or local, not '$STACK'" ;;
+  esac
+}
+
+read_password() {
+  if [[ -n "${USER_PASSWORD:-}" ]]; then
+    PASSWORD=$USER_PASSWORD
+  elif [[ "$STACK" == local ]]; then
+    PASSWORD=$LOCAL_PASSWORD
+  elif [[ -t 0 ]]; then
+    read -rsp "Password for $USERNAME: " PASSWORD
+    echo >&2
+  else
+    die "set USER_PASSWORD (no terminal to prompt on)"
+  fi
+  [[ -n "$PASSWORD" ]] || die "empty password"
+  export PASSWORD
+}
+
+# The --cli-input-json documents that hold the password go to a file only this user can read.
+secret_file=$(umask 077 && mktemp)
+trap 'rm -f "$secret_file"' EXIT
+
+create_user() {
+  "$AWS" "${endpoint[@]}" cognito-idp admin-create-user \
+    --user-pool-id "$USER_POOL_ID" --username "$USERNAME" \
+    --user-attributes Name=email,Value="$EMAIL" Name=email_verified,Value=true \
+    --message-action SUPPRESS --query 'User.UserStatus' --output text >/dev/null
+  "$PYTHON" -c 'import json, os; e = os.environ; print(json.dumps({"UserPoolId": e["USER_POOL_ID"],
+    "Username": e["USERNAME"], "Password": e["PASSWORD"], "Permanent": True}))' >"$secret_file"
+  "$AWS" "${endpoint[@]}" cognito-idp admin-set-user-password --cli-input-json "file://$secret_file"
+  echo "created $USERNAME ($EMAIL, email verified), permanent password: status CONFIRMED" >&2
+}
+
+get_token() {
+  local field=IdToken
+  [[ "$TOKEN_USE" == access ]] && field=AccessToken
+  "$PYTHON" -c 'import json, os; e = os.environ; print(json.dumps({"UserPoolId": e["USER_POOL_ID"],
+    "ClientId": e["USER_POOL_CLIENT_ID"], "AuthFlow": "ADMIN_USER_PASSWORD_AUTH",
+    "AuthParameters": {"USERNAME": e["USERNAME"], "PASSWORD": e["PASSWORD"]}}))' >"$secret_file"
+  "$AWS" "${endpoint[@]}" cognito-idp admin-initiate-auth --cli-input-json "file://$secret_file" \
+    --query "AuthenticationResult.$field" --output text
+}
+
+call() {
+  local url="${API_URL%/}/hello" token
+  echo "GET $url without a token:"
+  curl -sS -w '\n-> HTTP %{http_code}\n' "$url"
+  token=$(get_token)
+  echo "GET $url with Authorization: Bearer <ID token>:"
+  curl -sS -w '\n-> HTTP %{http_code}\n' -H "Authorization: Bearer $token" "$url"
+}
+
+case "${1:-}" in
+  user | token | call) ;;
+  *) die "usage: $0 user|token|call" ;;
+esac
+load_stack
+export USER_POOL_ID USER_POOL_CLIENT_ID USERNAME
+read_password
+case "$1" in
+  user) create_user ;;
+  token) get_token ;;
+  call) call ;;
+esac
