@@ -5,17 +5,24 @@
 #      permanent password);
 #   2. the function: `cargo lambda watch` (same code as in AWS, reloaded on edits);
 #   3. the HTTP API: local-http-api, with the template's routes, CORS and JWT authorizer.
-# Stays in the foreground. Ctrl-C or SIGTERM stops everything it started.
+# Stays in the foreground. Ctrl-C or SIGTERM stops everything it started. If the function's
+# endpoint dies it is started again (the API answers 502 meanwhile); if Cognito or the API dies,
+# the stack stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 : "${API_PORT:=3000}" "${COGNITO_PORT:=9229}" "${FUNCTION_PORT:=9000}" "${REGION:=us-east-1}"
-: "${STATE_DIR:=.local}" "${TOOLS:=.tools}" "${READY_TIMEOUT:=120}"
+: "${STATE_DIR:=.local}" "${TOOLS:=.tools}" "${READY_TIMEOUT:=120}" "${TEMPLATE:=template.yaml}"
+# Extra options for `local-http-api serve` (see `local-http-api serve --help`).
+: "${GATEWAY_ARGS:=}"
 : "${USER_POOL_RESOURCE:=UserPool}" "${USER_POOL_CLIENT_RESOURCE:=UserPoolClient}"
+# Cargo profiles: the benchmarks run both optimized (GATEWAY_PROFILE=bench-tools FUNCTION_PROFILE=release).
+: "${GATEWAY_PROFILE:=dev}" "${FUNCTION_PROFILE:=dev}"
 # CREATE_USER=0 leaves the pool empty (the end-to-end test creates the user itself).
 AWS=$TOOLS/aws/bin/aws
 MOTO=$TOOLS/aws/bin/moto_server
-GATEWAY=target/debug/local-http-api
+profile_dir() { if [[ "$1" == dev ]]; then echo debug; else echo "$1"; fi; }
+GATEWAY=target/$(profile_dir "$GATEWAY_PROFILE")/local-http-api
 # Every process started here carries this in its environment, so none can outlive the stack
 # unnoticed, whatever process groups they make for themselves.
 RUN_ID=$$-$RANDOM$RANDOM
@@ -25,6 +32,7 @@ log() { printf '[local] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 pids=()
+declare -A pid_of=()
 marked_pids() {
   grep -lsz "^LOCAL_STACK_RUN=$RUN_ID\$" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3 || true
 }
@@ -48,12 +56,13 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# start NAME COMMAND...: in its own process group, logging to $STATE_DIR/logs/NAME.log
+# start NAME COMMAND...: in its own process group, appending to $STATE_DIR/logs/NAME.log
 start() {
   local name=$1
   shift
-  LOCAL_STACK_RUN=$RUN_ID setsid "$@" >"$STATE_DIR/logs/$name.log" 2>&1 </dev/null &
+  LOCAL_STACK_RUN=$RUN_ID setsid "$@" >>"$STATE_DIR/logs/$name.log" 2>&1 </dev/null &
   pids+=($!)
+  pid_of[$name]=$!
 }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -80,9 +89,11 @@ mkdir -p "$STATE_DIR/logs"
 rm -f "$STATE_DIR/stack.env"
 
 log "building local-http-api and the function"
-cargo build --quiet -p local-http-api
+cargo build --quiet --profile "$GATEWAY_PROFILE" -p local-http-api
 # On its own, as `cargo lambda watch` builds it: a workspace build unifies features differently.
-cargo build --quiet -p hello
+cargo build --quiet --profile "$FUNCTION_PROFILE" -p hello
+watch_profile=()
+[[ "$FUNCTION_PROFILE" == dev ]] || watch_profile=(--profile "$FUNCTION_PROFILE")
 
 export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=$REGION AWS_EC2_METADATA_DISABLED=true
 cognito_endpoint=http://127.0.0.1:$COGNITO_PORT
@@ -91,8 +102,8 @@ start cognito env MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY=HASH MOTO_COGNITO_IDP_U
   "$MOTO" -H 127.0.0.1 -p "$COGNITO_PORT"
 wait_for "the Cognito emulator" curl -fs -o /dev/null "$cognito_endpoint/moto-api/"
 
-log "creating $USER_POOL_RESOURCE and $USER_POOL_CLIENT_RESOURCE from template.yaml"
-template_args=(--template template.yaml --region "$REGION")
+log "creating $USER_POOL_RESOURCE and $USER_POOL_CLIENT_RESOURCE from $TEMPLATE"
+template_args=(--template "$TEMPLATE" --region "$REGION")
 pool_id=$("$AWS" --endpoint-url "$cognito_endpoint" cognito-idp create-user-pool \
   --cli-input-json "$("$GATEWAY" cognito-input "${template_args[@]}" --resource "$USER_POOL_RESOURCE")" \
   --query UserPool.Id --output text)
@@ -115,17 +126,21 @@ if [[ "${CREATE_USER:-1}" != 0 ]]; then
 fi
 
 log "starting the function (cargo lambda watch) on 127.0.0.1:$FUNCTION_PORT"
-start function cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$FUNCTION_PORT"
-wait_for "cargo lambda watch" port_open "$FUNCTION_PORT"
-# One invocation per function, so the first real request does not wait for a process to start.
-for function in $("$GATEWAY" functions "${template_args[@]}"); do
-  wait_for "function $function" curl -fs -o /dev/null -X POST --data-binary @events/http-api-no-authorizer.json \
-    "http://127.0.0.1:$FUNCTION_PORT/2015-03-31/functions/$function/invocations"
-done
+start_function() {
+  start function cargo lambda watch "${watch_profile[@]}" --invoke-address 127.0.0.1 --invoke-port "$FUNCTION_PORT"
+  wait_for "cargo lambda watch" port_open "$FUNCTION_PORT"
+  # One invocation per function, so the first real request does not wait for a process to start.
+  for function in $("$GATEWAY" functions "${template_args[@]}"); do
+    wait_for "function $function" curl -fs -o /dev/null -X POST --data-binary @events/http-api-no-authorizer.json \
+      "http://127.0.0.1:$FUNCTION_PORT/2015-03-31/functions/$function/invocations"
+  done
+}
+start_function
 
 log "starting the HTTP API on 127.0.0.1:$API_PORT"
+# shellcheck disable=SC2086 # GATEWAY_ARGS is a list of options
 start api "$GATEWAY" serve "${template_args[@]}" --port "$API_PORT" \
-  --invoke-endpoint "http://127.0.0.1:$FUNCTION_PORT" --jwks-origin "$cognito_endpoint"
+  --invoke-endpoint "http://127.0.0.1:$FUNCTION_PORT" --jwks-origin "$cognito_endpoint" $GATEWAY_ARGS
 wait_for "the HTTP API" port_open "$API_PORT"
 mv "$STATE_DIR/stack.env.new" "$STATE_DIR/stack.env"
 
@@ -145,6 +160,18 @@ Try it (another terminal):
 BANNER
 log "ready"
 
-# Until Ctrl-C, SIGTERM, or one of the processes ending on its own.
-wait -n "${pids[@]}" || true
-die "a process of the stack exited on its own (see $STATE_DIR/logs/)"
+# Until Ctrl-C or SIGTERM. The function endpoint holds no state, so it is restarted when it dies;
+# Cognito (in-memory users) and the API are not.
+while true; do
+  wait -n "${pids[@]}" || true
+  for name in cognito api; do
+    kill -0 "${pid_of[$name]}" 2>/dev/null || die "$name exited on its own (see $STATE_DIR/logs/$name.log)"
+  done
+  if ! kill -0 "${pid_of[function]}" 2>/dev/null; then
+    log "the function endpoint exited; starting it again"
+    kill -KILL -- "-${pid_of[function]}" 2>/dev/null || true
+    pids=("${pid_of[cognito]}" "${pid_of[api]}")
+    start_function
+    log "the function endpoint is back"
+  fi
+done

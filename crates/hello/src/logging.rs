@@ -1,6 +1,6 @@
 //! Log set-up following Lambda's advanced logging controls.
 
-use tracing_subscriber::{EnvFilter, filter::LevelFilter};
+use tracing_subscriber::filter::LevelFilter;
 
 /// Installs the global subscriber: JSON lines when `AWS_LAMBDA_LOG_FORMAT=JSON` (the template sets
 /// it through `LoggingConfig`), plain text otherwise. The level comes from `AWS_LAMBDA_LOG_LEVEL`,
@@ -11,11 +11,7 @@ pub fn init_logging() {
         .map(|level| parse_level(&level))
         .unwrap_or(LevelFilter::INFO);
     let builder = tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::builder()
-                .with_default_directive(level.into())
-                .parse_lossy(""),
-        )
+        .with_max_level(level)
         .with_target(false)
         .without_time()
         .with_writer(std::io::stdout);

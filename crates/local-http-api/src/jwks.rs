@@ -16,8 +16,8 @@ use serde::Deserialize;
 
 /// How long fetched keys are trusted before they are fetched again (API Gateway: up to 1-2 h).
 pub const KEY_TTL: Duration = Duration::from_secs(3600);
-/// A token with an unknown key id triggers a refetch at most this often, so a flood of forged
-/// key ids cannot turn into a flood of requests to the issuer.
+/// A token with an unknown key id triggers a refetch at most this often (by default), so a flood
+/// of forged key ids cannot turn into a flood of requests to the issuer.
 pub const REFETCH_COOLDOWN: Duration = Duration::from_secs(10);
 
 /// One RSA verification key.
@@ -204,6 +204,14 @@ impl<F: FetchJwks> KeyCache<F> {
                 },
             );
         found.ok_or_else(|| KeyError::UnknownKid(kid.to_owned()))
+    }
+
+    /// The key `kid` of `issuer` if the cache holds it and it is fresh; never fetches.
+    pub fn cached_key(&self, issuer: &str, kid: &str) -> Option<Arc<VerificationKey>> {
+        match self.lookup(issuer, kid) {
+            Lookup::Found(key) => Some(key),
+            _ => None,
+        }
     }
 
     fn lookup(&self, issuer: &str, kid: &str) -> Lookup {

@@ -76,6 +76,9 @@ struct ServeArgs {
     /// Timeout for fetching signing keys, in milliseconds.
     #[arg(long, default_value_t = 2000)]
     jwks_timeout_ms: u64,
+    /// A token naming an unknown key id refetches the keys at most this often, in milliseconds.
+    #[arg(long, default_value_t = 10_000)]
+    jwks_refetch_cooldown_ms: u64,
 }
 
 fn key_value(s: &str) -> Result<(String, String), String> {
@@ -181,7 +184,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         }
         let local = LocalApi::new(
             api,
-            Arc::new(KeyCache::new(fetcher)),
+            Arc::new(KeyCache::new(fetcher).with_refetch_cooldown(Duration::from_millis(args.jwks_refetch_cooldown_ms))),
             invoker,
             Settings {
                 account_id: "123456789012".into(),

@@ -565,3 +565,42 @@ fn challenges_use_api_gateways_format() {
         r#"Bearer scope="" error="invalid_token" error_description="the token has expired""#
     );
 }
+
+#[tokio::test]
+async fn a_remembered_token_is_still_checked_for_expiry() {
+    let (authorizer, _) = authorizer();
+    let now = now();
+    let token = issuer_key().sign(&with(id_claims(), "exp", json!(now + 2)));
+    assert!(authorizer.verify(Some(&token), &[], now).await.is_ok());
+    assert!(authorizer.verify(Some(&token), &[], now + 1).await.is_ok(), "remembered");
+    assert_eq!(
+        authorizer.verify(Some(&token), &[], now + 2).await,
+        unauthorized("the token has expired")
+    );
+}
+
+#[tokio::test]
+async fn a_remembered_token_still_needs_route_scopes() {
+    let (authorizer, _) = authorizer();
+    let token = issuer_key().sign(&access_claims());
+    assert!(authorizer.verify(Some(&token), &[], now()).await.is_ok());
+    let refusal = authorizer.verify(Some(&token), &["hello/admin".to_owned()], now()).await;
+    assert_eq!(refusal.unwrap_err().status(), 403);
+}
+
+#[tokio::test]
+async fn a_refetched_key_set_voids_remembered_tokens() {
+    let source = MemoryJwks::new(Some(jwks(&[issuer_key()])));
+    let authorizer = authorizer_with(&source, Duration::ZERO);
+    let token = issuer_key().sign(&id_claims());
+    assert!(verify(&authorizer, &token).await.is_ok());
+    // The issuer rotates key-1 out; an unknown kid makes the cache refetch.
+    *source.set.lock().unwrap() = Some(jwks(&[other_key()]));
+    let probe = other_key().sign_with_kid(&id_claims(), Some("not-published"));
+    assert!(verify(&authorizer, &probe).await.is_err());
+    assert_eq!(source.fetches.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        verify(&authorizer, &token).await,
+        unauthorized("the token's signing key is not in the issuer's key set")
+    );
+}

@@ -200,6 +200,20 @@ async fn walkthrough_against_the_local_stack() {
     );
     assert!(answer.www_authenticate.unwrap().contains("issuer"));
 
+    // No log line of the stack (script, Cognito, function, API) holds a token or the password.
+    let logs = stack.all_logs();
+    assert!(logs.contains("status=200"), "the API logged the requests");
+    for (what, secret) in [
+        ("ID token", id_token.as_str()),
+        ("access token", access_token.as_str()),
+        ("foreign token", foreign_token.as_str()),
+        ("password", PASSWORD),
+    ] {
+        // The signature part alone is enough to recognise a token.
+        let needle = secret.rsplit('.').next().unwrap();
+        assert!(!logs.contains(needle), "a log holds the {what}");
+    }
+
     // Ctrl-C: the script exits with 128 + SIGINT after stopping everything.
     assert_eq!(stack.stop_with("INT").code(), Some(130));
     assert_eq!(

@@ -220,6 +220,25 @@ impl Stack {
     pub fn leftover_processes(&self) -> Vec<u32> {
         marked_processes(&self.marker)
     }
+
+    /// This stack's processes whose command line contains `needle`.
+    pub fn processes_running(&self, needle: &str) -> Vec<u32> {
+        marked_processes(&self.marker)
+            .into_iter()
+            .filter(|pid| {
+                fs::read(format!("/proc/{pid}/cmdline"))
+                    .map(|cmd| String::from_utf8_lossy(&cmd).replace('\0', " ").contains(needle))
+                    .unwrap_or(false)
+            })
+            .collect()
+    }
+
+    /// Sends `signal` to each of `pids`.
+    pub fn signal(&self, signal: &str, pids: &[u32]) {
+        for pid in pids {
+            let _ = Command::new("kill").arg(format!("-{signal}")).arg(pid.to_string()).status();
+        }
+    }
 }
 
 impl Drop for Stack {

@@ -1,0 +1,152 @@
+//! Faults on the running local stack: the function failing, crashing and disappearing, Cognito
+//! stopping and coming back, and the stack stopped with SIGTERM. Real processes throughout: the
+//! `fault-function` fixture runs under the same `cargo lambda watch` as `hello`.
+//! Needs the project's tools: run through `make e2e` / `make test`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use support::{Stack, port_is_free, repo_root, wait_until};
+
+/// template.yaml plus the fault fixture, on routes without an authorizer and a 2 s timeout.
+fn fault_template() -> String {
+    let template = std::fs::read_to_string(repo_root().join("template.yaml")).unwrap();
+    let fixture = "  FaultFunction:
+    Type: AWS::Serverless::Function
+    Metadata:
+      BuildMethod: rust-cargolambda
+      BuildProperties:
+        Binary: fault-function
+    Properties:
+      CodeUri: .
+      Handler: bootstrap
+      Runtime: provided.al2023
+      Events:
+        Fault:
+          Type: HttpApi
+          Properties:
+            ApiId: !Ref HttpApi
+            Method: GET
+            Path: /fault/{kind}
+            TimeoutInMillis: 2000
+            Auth:
+              Authorizer: NONE
+
+Outputs:";
+    let path = repo_root().join(format!("target/e2e/fault-template-{}.yaml", std::process::id()));
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, template.replacen("Outputs:", fixture, 1)).unwrap();
+    path.display().to_string()
+}
+
+async fn get(url: &str, token: Option<&str>) -> (u16, Value) {
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let mut request = client.get(url);
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}")))
+}
+
+fn id_token(stack: &Stack) -> String {
+    stack.aws_ok(&[
+        "cognito-idp", "admin-initiate-auth", "--user-pool-id", stack.var("USER_POOL_ID"),
+        "--client-id", stack.var("USER_POOL_CLIENT_ID"), "--auth-flow", "ADMIN_USER_PASSWORD_AUTH",
+        "--auth-parameters", "USERNAME=user-a,PASSWORD=Local-only-Passw0rd!",
+        "--query", "AuthenticationResult.IdToken", "--output", "text",
+    ])
+}
+
+/// A well-formed token whose `kid` the issuer never published.
+fn token_with_unknown_kid(valid: &str) -> String {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    let (_, rest) = valid.split_once('.').unwrap();
+    let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","kid":"never-published","typ":"JWT"}"#);
+    format!("{header}.{rest}")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "starts the real local stack: run with `make e2e`"]
+async fn the_stack_survives_function_and_cognito_faults() {
+    let template = fault_template();
+    let mut stack = Stack::start(
+        "faults",
+        &[
+            ("TEMPLATE", template.as_str()),
+            // Prompt answers while Cognito is frozen, and a refetch for every unknown kid.
+            ("GATEWAY_ARGS", "--jwks-timeout-ms 500 --jwks-refetch-cooldown-ms 0"),
+        ],
+    );
+    let hello = stack.url("/hello");
+    let token = id_token(&stack);
+    assert_eq!(get(&hello, Some(&token)).await.0, 200);
+
+    // The function fails: API Gateway's 500.
+    let internal = json!({"message": "Internal Server Error"});
+    assert_eq!(get(&stack.url("/fault/error"), None).await, (500, internal.clone()));
+    assert_eq!(get(&stack.url("/fault/malformed"), None).await, (500, internal));
+
+    // The function's process dies mid-invocation: no answer, the route's 2 s timeout, a 503.
+    let started = Instant::now();
+    assert_eq!(
+        get(&stack.url("/fault/crash"), None).await,
+        (503, json!({"message": "Service Unavailable"}))
+    );
+    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+    assert_eq!(get(&hello, Some(&token)).await.0, 200, "other functions keep working");
+
+    // The function endpoint (cargo lambda watch) is killed: 502 that says so, then recovery
+    // once the stack has started it again, without restarting the API.
+    let watch = stack.processes_running("lambda watch");
+    assert!(!watch.is_empty(), "cargo lambda watch is running");
+    stack.signal("KILL", &watch);
+    wait_until("the function endpoint to go away", Duration::from_secs(10), || port_is_free(stack.ports.function));
+    let (status, body) = get(&hello, Some(&token)).await;
+    if status == 502 {
+        assert_eq!(body["message"], "Bad Gateway");
+        assert!(body["detail"].as_str().unwrap().contains("not reachable"), "{body}");
+    } else {
+        // The supervisor was quicker than this request; the outage itself is asserted below.
+        assert_eq!(status, 200, "{body}");
+    }
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let (status, body) = get(&hello, Some(&token)).await;
+        if status == 200 {
+            break;
+        }
+        assert_eq!(status, 502, "only 502 while the endpoint is away: {body}");
+        assert!(Instant::now() < deadline, "the function endpoint did not come back");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(stack.log().contains("the function endpoint exited; starting it again"));
+
+    // Cognito stops: cached keys keep valid tokens working; an uncached kid fails closed, fast.
+    let cognito = stack.processes_running("moto_server");
+    assert!(!cognito.is_empty(), "moto is running");
+    stack.signal("STOP", &cognito);
+    assert_eq!(get(&hello, Some(&token)).await.0, 200);
+    let started = Instant::now();
+    let (status, body) = get(&hello, Some(&token_with_unknown_kid(&token))).await;
+    assert_eq!((status, body), (401, json!({"message": "Unauthorized"})));
+    assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
+    assert!(stack.all_logs().contains("signing keys unavailable"));
+
+    // Cognito is back: new tokens work, without restarting the API.
+    stack.signal("CONT", &cognito);
+    let fresh = id_token(&stack);
+    assert_eq!(get(&hello, Some(&fresh)).await.0, 200);
+
+    // SIGTERM stops everything, ports free.
+    assert_eq!(stack.stop_with("TERM").code(), Some(143));
+    assert_eq!(stack.leftover_processes(), Vec::<u32>::new(), "processes left running");
+    for port in [stack.ports.api, stack.ports.cognito, stack.ports.function] {
+        assert!(port_is_free(port), "port {port} is still taken");
+    }
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# `make bench`: every figure of BENCHMARKS.md, measured in one run, against baselines measured in
+# the same run. Results: target/bench/{runtime,gateway}.{md,json} and criterion's report.
+#
+#   1. the function binaries, built as deployed (cargo lambda build --release), ours and the
+#      `cargo lambda new --http` baseline, for x86_64 (run here) and arm64 (sizes);
+#   2. lambda-bench: cold starts, warm invocations, CPU and memory, interleaved, in rounds;
+#   3. criterion: token verification + event building inside the local API;
+#   4. oha through the local API (token verified) against the function's invoke endpoint.
+#
+# Counts are environment variables; `make bench-smoke` runs a tiny version of steps 1-2.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+: "${ROUNDS:=3}" "${COLD_STARTS:=50}" "${WARM_INVOCATIONS:=10000}"
+: "${LOAD_REQUESTS:=5000}" "${LOAD_ROUNDS:=3}" "${LOAD_SECONDS_MAX:=120}"
+OUT=target/bench
+mkdir -p "$OUT"
+log() { printf '[bench] %s\n' "$*" >&2; }
+
+log "building the function binaries (cargo lambda build --release)"
+cargo lambda build --quiet --release --bin hello --lambda-dir target/lambda/x86_64
+cargo lambda build --quiet --release --arm64 --bin hello --lambda-dir target/lambda/arm64
+# The baseline keeps its default release profile; stripped only, so sizes compare like for like.
+for arch in x86_64 arm64; do
+  flag=()
+  [[ $arch == arm64 ]] && flag=(--arm64)
+  CARGO_PROFILE_RELEASE_STRIP=true cargo lambda build --quiet --release "${flag[@]}" \
+    --manifest-path bench/baseline/Cargo.toml --lambda-dir "bench/baseline/target/lambda/$arch"
+done
+cargo build --quiet --profile bench-tools -p lambda-bench
+
+log "lambda-bench: $ROUNDS rounds, $COLD_STARTS cold starts and $WARM_INVOCATIONS warm invocations each"
+target/bench-tools/lambda-bench \
+  --function ours=target/lambda/x86_64/hello/bootstrap \
+  --function baseline=bench/baseline/target/lambda/x86_64/baseline/bootstrap \
+  --size arm64/ours=target/lambda/arm64/hello/bootstrap \
+  --size arm64/baseline=bench/baseline/target/lambda/arm64/baseline/bootstrap \
+  --size x86_64/ours=target/lambda/x86_64/hello/bootstrap \
+  --size x86_64/baseline=bench/baseline/target/lambda/x86_64/baseline/bootstrap \
+  --rounds "$ROUNDS" --cold-starts "$COLD_STARTS" --warm-invocations "$WARM_INVOCATIONS" \
+  --check-logs --json "$OUT/runtime.json" | tee "$OUT/runtime.md"
+
+log "criterion: verify token + build event, in process"
+cargo bench --quiet --profile bench-tools -p local-http-api --bench verify_and_build -- gateway/
+criterion_median_us() {
+  "$TOOLS_PYTHON" -c 'import json, sys; print(round(json.load(open(sys.argv[1]))["median"]["point_estimate"] / 1000, 2))' \
+    "target/criterion/gateway/$1/new/estimates.json"
+}
+TOOLS_PYTHON=.tools/aws/bin/python
+{
+  echo "| in-process step | median (µs) |"
+  echo "|---|---:|"
+  for step in bearer_token verify_token_first_seen verify_token build_v2_event verify_and_build; do
+    echo "| $step | $(criterion_median_us "$step") |"
+  done
+} | tee "$OUT/criterion.md"
+
+log "oha: through the local API vs straight to the invoke endpoint"
+scripts/bench-gateway.sh | tee "$OUT/gateway.md"
