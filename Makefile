@@ -14,6 +14,11 @@ export PATH := $(CURDIR)/$(TOOLS)/lambda/bin:$(CURDIR)/$(CARGO_TOOLS)/bin:$(PATH
 export SAM_CLI_TELEMETRY := 0
 AWS := $(TOOLS)/aws/bin/aws
 SAM := $(TOOLS)/sam/bin/sam
+OHA := $(CARGO_TOOLS)/bin/oha
+CARGO_DENY := $(CARGO_TOOLS)/bin/cargo-deny
+# Property tests: cases per property in `make test`, and in `make fuzz`.
+PROPTEST_CASES ?= 256
+FUZZ_CASES ?= 20000
 
 STACK ?= aws
 STACK_NAME ?= hello-api
@@ -22,8 +27,8 @@ COGNITO_PORT ?= 9229
 FUNCTION_PORT ?= 9000
 export STACK STACK_NAME API_PORT COGNITO_PORT FUNCTION_PORT
 
-.PHONY: help tools build test lint unit e2e template-check sam-build watch invoke local deploy \
-	user token call delete bench bench-smoke load audit fuzz clean
+.PHONY: help tools tools-bench build test lint unit e2e template-check sam-build watch invoke local \
+	deploy user token call delete bench bench-smoke load audit fuzz clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -41,7 +46,15 @@ $(ARM64_TARGET):
 	rustup target add aarch64-unknown-linux-gnu
 	mkdir -p $(TOOLS) && touch $@
 
-tools: $(foreach v,$(VENVS),$(TOOLS)/$(v)/.installed) $(ARM64_TARGET) ## Install every tool (pinned, into .tools/)
+# Rust tools from crates.io, pinned, built into .tools/cargo.
+$(OHA):
+	cargo install --quiet --locked --root $(CARGO_TOOLS) oha --version 1.16.0
+$(CARGO_DENY):
+	cargo install --quiet --locked --root $(CARGO_TOOLS) cargo-deny --version 0.20.2
+
+tools: $(foreach v,$(VENVS),$(TOOLS)/$(v)/.installed) $(ARM64_TARGET) $(CARGO_DENY) ## Install every tool make test needs (pinned, into .tools/)
+
+tools-bench: $(OHA) ## Install oha, the load generator of make bench and make load
 
 # ---- the function ------------------------------------------------------------------------------
 
@@ -88,14 +101,14 @@ delete: $(TOOLS)/sam/.installed ## Delete the deployed stack
 
 # ---- checks ------------------------------------------------------------------------------------
 
-test: lint unit e2e sam-build ## Everything CI runs
+test: lint unit e2e sam-build bench-smoke audit ## Everything CI runs
 
 lint: template-check ## fmt, clippy, and the template checks
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 
-unit: ## Unit and fixture tests (no network, no tools)
-	cargo test --workspace --locked
+unit: ## Unit, fixture and property tests (no network, no tools)
+	PROPTEST_CASES=$(PROPTEST_CASES) cargo test --workspace --locked
 
 e2e: $(TOOLS)/aws/.installed $(TOOLS)/lambda/.installed ## End-to-end: the real local stack and the walkthrough's aws CLI commands
 	cargo test --locked -p local-http-api --test e2e -- --ignored --test-threads 1
@@ -111,6 +124,27 @@ sam-build: $(TOOLS)/sam/.installed $(TOOLS)/lambda/.installed $(ARM64_TARGET) ##
 	@# ELF e_machine (offset 18) 0xb7 is aarch64
 	@[[ "$$(od -An -tx1 -j18 -N1 .aws-sam/build/HelloFunction/bootstrap | tr -d ' ')" == b7 ]] \
 		&& echo "sam build: arm64 bootstrap ok" || { echo "sam build: bootstrap is not arm64" >&2; exit 1; }
+
+fuzz: ## The property tests with FUZZ_CASES cases each (optimized build)
+	PROPTEST_CASES=$(FUZZ_CASES) cargo test --locked --profile bench-tools --workspace proptest_ -- --nocapture
+
+audit: $(CARGO_DENY) ## cargo deny: bans, licenses, sources (the advisory database needs network)
+	$(CARGO_DENY) check bans licenses sources
+
+# ---- benchmarks --------------------------------------------------------------------------------
+
+bench: $(TOOLS)/aws/.installed $(TOOLS)/lambda/.installed $(ARM64_TARGET) $(OHA) ## Cold start, warm cost, size, local API overhead, each against a baseline (BENCHMARKS.md)
+	scripts/bench.sh
+
+bench-smoke: ## The benchmark harness once, on tiny counts, with debug builds
+	cargo build --quiet --locked -p hello
+	cargo build --quiet --locked -p lambda-bench
+	cargo build --quiet --manifest-path bench/baseline/Cargo.toml
+	target/debug/lambda-bench --function ours=target/debug/hello --function baseline=bench/baseline/target/debug/baseline \
+		--rounds 1 --cold-starts 3 --warm-invocations 200 --check-logs
+
+load: $(TOOLS)/aws/.installed $(TOOLS)/lambda/.installed $(OHA) ## 64 connections, valid and forged tokens, LOAD_DURATION seconds
+	scripts/load.sh
 
 clean: ## Remove build output, tools and local state
 	rm -rf target .aws-sam .local $(TOOLS)
