@@ -111,7 +111,7 @@ unit: ## Unit, fixture and property tests (no network, no tools)
 	PROPTEST_CASES=$(PROPTEST_CASES) cargo test --workspace --locked
 
 e2e: $(TOOLS)/aws/.installed $(TOOLS)/lambda/.installed ## End-to-end: the real local stack and the walkthrough's aws CLI commands
-	cargo test --locked -p local-http-api --test e2e -- --ignored --test-threads 1
+	cargo test --locked -p local-http-api --test e2e --test faults -- --ignored --test-threads 1
 
 template-check: $(TOOLS)/sam/.installed $(TOOLS)/checkov/.installed ## cfn-lint, checkov, sam validate (+ --lint)
 	$(TOOLS)/sam/bin/cfn-lint template.yaml -a cfn_lint_serverless.rules
@@ -144,7 +144,8 @@ bench-smoke: ## The benchmark harness once, on tiny counts, with debug builds
 		--rounds 1 --cold-starts 3 --warm-invocations 200 --check-logs
 
 load: $(TOOLS)/aws/.installed $(TOOLS)/lambda/.installed $(OHA) ## 64 connections, valid and forged tokens, LOAD_DURATION seconds
-	scripts/load.sh
+	@mkdir -p target/bench
+	scripts/load.sh | tee target/bench/load.md
 
 clean: ## Remove build output, tools and local state
 	rm -rf target .aws-sam .local $(TOOLS)

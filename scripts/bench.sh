@@ -29,11 +29,18 @@ for arch in x86_64 arm64; do
     --manifest-path bench/baseline/Cargo.toml --lambda-dir "bench/baseline/target/lambda/$arch"
 done
 cargo build --quiet --profile bench-tools -p lambda-bench
+# BENCH_MUSL=1 adds ours statically linked against musl, as a third function (BENCHMARKS.md).
+extra=()
+if [[ "${BENCH_MUSL:-0}" == 1 ]]; then
+  rustup target add x86_64-unknown-linux-musl
+  cargo lambda build --quiet --release --bin hello --target x86_64-unknown-linux-musl --lambda-dir target/lambda/x86_64-musl
+  extra=(--function ours-musl=target/lambda/x86_64-musl/hello/bootstrap)
+fi
 
 log "lambda-bench: $ROUNDS rounds, $COLD_STARTS cold starts and $WARM_INVOCATIONS warm invocations each"
 target/bench-tools/lambda-bench \
   --function ours=target/lambda/x86_64/hello/bootstrap \
-  --function baseline=bench/baseline/target/lambda/x86_64/baseline/bootstrap \
+  --function baseline=bench/baseline/target/lambda/x86_64/baseline/bootstrap "${extra[@]}" \
   --size arm64/ours=target/lambda/arm64/hello/bootstrap \
   --size arm64/baseline=bench/baseline/target/lambda/arm64/baseline/bootstrap \
   --size x86_64/ours=target/lambda/x86_64/hello/bootstrap \
