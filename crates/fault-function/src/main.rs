@@ -15,7 +15,9 @@ async fn handle(event: LambdaEvent<Value>) -> Result<Value, Error> {
         "/fault/error" => Err("failing on purpose".into()),
         "/fault/malformed" => Ok(json!({"statusCode": "not a number", "body": 42})),
         "/fault/crash" => std::process::exit(3),
-        _ => Ok(json!({"statusCode": 200, "headers": {"content-type": "application/json"}, "body": "{\"ok\":true}"})),
+        _ => Ok(
+            json!({"statusCode": 200, "headers": {"content-type": "application/json"}, "body": "{\"ok\":true}"}),
+        ),
     }
 }
 

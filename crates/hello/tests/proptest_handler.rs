@@ -16,7 +16,8 @@ fn any_json() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        any::<f64>()
+            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
         ".{0,24}".prop_map(Value::String),
         Just(json!("[admin dev]")),
         Just(json!("true")),
@@ -50,13 +51,20 @@ fn claim_name() -> impl Strategy<Value = String> {
 fn handle(event: &str) -> Option<(u16, Value)> {
     // What lambda_http cannot read never reaches the handler (the runtime answers it).
     let request = lambda_http::request::from_str(event).ok()?;
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
-    let response = runtime.block_on(hello::handle(request)).expect("the handler never returns Err");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let response = runtime
+        .block_on(hello::handle(request))
+        .expect("the handler never returns Err");
     assert_eq!(response.headers()["content-type"], "application/json");
     let Body::Text(text) = response.body() else {
         panic!("not a text body");
     };
-    Some((response.status().as_u16(), serde_json::from_str(text).expect("the body is JSON")))
+    Some((
+        response.status().as_u16(),
+        serde_json::from_str(text).expect("the body is JSON"),
+    ))
 }
 
 /// Every leaf path of a JSON document, as JSON pointers.

@@ -52,7 +52,10 @@ fn name_path(s: &str) -> Result<(String, PathBuf), String> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("error: {err}");
@@ -69,7 +72,8 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> Result<(), String> {
-    let event_text = std::fs::read(&args.event).map_err(|e| format!("{}: {e}", args.event.display()))?;
+    let event_text =
+        std::fs::read(&args.event).map_err(|e| format!("{}: {e}", args.event.display()))?;
     let event = Bytes::from(event_text.clone());
     let functions: Vec<Function> = args
         .functions
@@ -82,7 +86,11 @@ async fn run(args: Args) -> Result<(), String> {
     let mut machine = Machine::read();
     let mut apis = Vec::new();
     for function in &functions {
-        apis.push(RuntimeApi::start(&function.name).await.map_err(|e| e.to_string())?);
+        apis.push(
+            RuntimeApi::start(&function.name)
+                .await
+                .map_err(|e| e.to_string())?,
+        );
     }
 
     let mut rounds: Vec<Vec<Figures>> = vec![Vec::new(); functions.len()];
@@ -104,15 +112,29 @@ async fn run(args: Args) -> Result<(), String> {
             } else {
                 LogSink::default()
             };
-            let warm = measure::warm(&mut apis[i], function, &event, args.expect_status, args.warm_invocations, logs.clone())
-                .await
-                .map_err(|e| e.to_string())?;
+            let warm = measure::warm(
+                &mut apis[i],
+                function,
+                &event,
+                args.expect_status,
+                args.warm_invocations,
+                logs.clone(),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
             if let Some(lines) = &logs.0 {
                 // The pipe is drained by a task: let it catch up with the process's last lines.
                 tokio::task::yield_now().await;
-                let lines = lines.lock().map_err(|_| "log buffer poisoned".to_owned())?.clone();
+                let lines = lines
+                    .lock()
+                    .map_err(|_| "log buffer poisoned".to_owned())?
+                    .clone();
                 check_logs(&lines, &event_text, args.warm_invocations + 1)?;
-                eprintln!("{}: {} log lines, all JSON, one per request, no secrets", function.name, lines.len());
+                eprintln!(
+                    "{}: {} log lines, all JSON, one per request, no secrets",
+                    function.name,
+                    lines.len()
+                );
             }
             rounds[i].push(Figures::of_round(&cold[i], &warm));
         }
@@ -123,7 +145,9 @@ async fn run(args: Args) -> Result<(), String> {
     let sizes = args
         .sizes
         .iter()
-        .map(|(label, path)| report::size_of(label, path).map_err(|e| format!("{}: {e}", path.display())))
+        .map(|(label, path)| {
+            report::size_of(label, path).map_err(|e| format!("{}: {e}", path.display()))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let names: Vec<String> = functions.iter().map(|f| f.name.clone()).collect();
     let setup = format!(
@@ -133,11 +157,17 @@ async fn run(args: Args) -> Result<(), String> {
         args.warm_invocations,
         args.event.display()
     );
-    println!("{}", report::markdown(&machine, &setup, &names, &figures, &sizes));
+    println!(
+        "{}",
+        report::markdown(&machine, &setup, &names, &figures, &sizes)
+    );
     if let Some(path) = &args.json {
         let doc = serde_json::json!({"machine": machine, "setup": setup, "functions": names, "figures": figures, "sizes": sizes});
-        std::fs::write(path, serde_json::to_vec_pretty(&doc).map_err(|e| e.to_string())?)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+        std::fs::write(
+            path,
+            serde_json::to_vec_pretty(&doc).map_err(|e| e.to_string())?,
+        )
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     }
     Ok(())
 }
@@ -146,12 +176,17 @@ async fn run(args: Args) -> Result<(), String> {
 /// structured fields; no line holds the event's Authorization header value or its email.
 fn check_logs(lines: &[String], event: &[u8], requests: usize) -> Result<(), String> {
     let event: Value = serde_json::from_slice(event).map_err(|e| e.to_string())?;
-    let authorization = event["headers"]["authorization"].as_str().unwrap_or_default();
+    let authorization = event["headers"]["authorization"]
+        .as_str()
+        .unwrap_or_default();
     let token = authorization.trim_start_matches("Bearer ");
-    let email = event["requestContext"]["authorizer"]["jwt"]["claims"]["email"].as_str().unwrap_or_default();
+    let email = event["requestContext"]["authorizer"]["jwt"]["claims"]["email"]
+        .as_str()
+        .unwrap_or_default();
     let mut handled = 0;
     for line in lines.iter().filter(|l| !l.trim().is_empty()) {
-        let record: Value = serde_json::from_str(line).map_err(|_| format!("log line is not JSON: {line}"))?;
+        let record: Value =
+            serde_json::from_str(line).map_err(|_| format!("log line is not JSON: {line}"))?;
         if !token.is_empty() && line.contains(token) {
             return Err("a log line contains the token".into());
         }
@@ -168,7 +203,9 @@ fn check_logs(lines: &[String], event: &[u8], requests: usize) -> Result<(), Str
         }
     }
     if handled != requests {
-        return Err(format!("{handled} `request handled` lines for {requests} requests"));
+        return Err(format!(
+            "{handled} `request handled` lines for {requests} requests"
+        ));
     }
     Ok(())
 }

@@ -62,16 +62,27 @@ pub fn check_answer(function: &str, answer: &Answer, expected_status: u16) -> Re
         message,
     };
     if answer.is_error {
-        return Err(wrong(format!("function error: {}", String::from_utf8_lossy(&answer.body))));
+        return Err(wrong(format!(
+            "function error: {}",
+            String::from_utf8_lossy(&answer.body)
+        )));
     }
-    let response: Value = serde_json::from_slice(&answer.body).map_err(|e| wrong(format!("not JSON: {e}")))?;
+    let response: Value =
+        serde_json::from_slice(&answer.body).map_err(|e| wrong(format!("not JSON: {e}")))?;
     match response.get("statusCode").and_then(Value::as_u64) {
         Some(status) if status == u64::from(expected_status) => Ok(()),
-        other => Err(wrong(format!("statusCode {other:?}, expected {expected_status}"))),
+        other => Err(wrong(format!(
+            "statusCode {other:?}, expected {expected_status}"
+        ))),
     }
 }
 
-pub async fn cold(api: &mut RuntimeApi, function: &Function, event: &Bytes, expected_status: u16) -> Result<ColdSample, RunError> {
+pub async fn cold(
+    api: &mut RuntimeApi,
+    function: &Function,
+    event: &Bytes,
+    expected_status: u16,
+) -> Result<ColdSample, RunError> {
     api.reset_first_next();
     let started = Instant::now();
     let mut child = start(api, function, LogSink::default())?;
@@ -117,7 +128,9 @@ pub async fn warm(
         latencies.push(answer.latency);
     }
     let wall = started.elapsed();
-    let cpu = cpu_time(pid).ok_or_else(proc_error)?.saturating_sub(cpu_before);
+    let cpu = cpu_time(pid)
+        .ok_or_else(proc_error)?
+        .saturating_sub(cpu_before);
     let peak_rss_after_last_kib = peak_rss_kib(pid).ok_or_else(proc_error)?;
     let _ = child.kill().await;
     Ok(WarmRun {
@@ -129,7 +142,11 @@ pub async fn warm(
     })
 }
 
-fn start(api: &RuntimeApi, function: &Function, logs: LogSink) -> Result<tokio::process::Child, RunError> {
+fn start(
+    api: &RuntimeApi,
+    function: &Function,
+    logs: LogSink,
+) -> Result<tokio::process::Child, RunError> {
     spawn(&function.binary, &function.name, api.addr, logs).map_err(|source| RunError::Spawn {
         function: function.name.clone(),
         binary: function.binary.display().to_string(),
@@ -137,7 +154,11 @@ fn start(api: &RuntimeApi, function: &Function, logs: LogSink) -> Result<tokio::
     })
 }
 
-async fn invoke(api: &mut RuntimeApi, function: &Function, event: &Bytes) -> Result<Answer, RunError> {
+async fn invoke(
+    api: &mut RuntimeApi,
+    function: &Function,
+    event: &Bytes,
+) -> Result<Answer, RunError> {
     api.invoke(event.clone(), INVOKE_TIMEOUT)
         .await
         .map_err(|message| RunError::Invoke {

@@ -8,7 +8,12 @@ use tokio::{
 };
 
 /// The environment Lambda gives a `provided.al2023` function.
-pub fn spawn(binary: &Path, name: &str, runtime_api: SocketAddr, logs: LogSink) -> std::io::Result<Child> {
+pub fn spawn(
+    binary: &Path,
+    name: &str,
+    runtime_api: SocketAddr,
+    logs: LogSink,
+) -> std::io::Result<Child> {
     let mut command = Command::new(binary);
     command
         .env_clear()
@@ -24,7 +29,10 @@ pub fn spawn(binary: &Path, name: &str, runtime_api: SocketAddr, logs: LogSink) 
         .env("AWS_DEFAULT_REGION", "us-east-1")
         .env("AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023")
         .env("_HANDLER", "bootstrap")
-        .env("LAMBDA_TASK_ROOT", binary.parent().unwrap_or(Path::new("/")))
+        .env(
+            "LAMBDA_TASK_ROOT",
+            binary.parent().unwrap_or(Path::new("/")),
+        )
         .env("TZ", ":UTC")
         .stdin(Stdio::null())
         .stderr(Stdio::piped())

@@ -82,7 +82,8 @@ pub fn size_of(label: &str, path: &Path) -> std::io::Result<Size> {
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
         .unix_permissions(0o755);
-    zip.start_file("bootstrap", options).map_err(std::io::Error::other)?;
+    zip.start_file("bootstrap", options)
+        .map_err(std::io::Error::other)?;
     zip.write_all(&data)?;
     let zipped = zip.finish().map_err(std::io::Error::other)?.into_inner();
     Ok(Size {
@@ -140,16 +141,66 @@ struct Row {
 }
 
 const ROWS: &[Row] = &[
-    Row { name: "spawn -> first /next (ms)", get: |f| f.cold_first_next_ms, decimals: 2, max_ratio: None },
-    Row { name: "spawn -> first response (ms)", get: |f| f.cold_first_response_ms, decimals: 2, max_ratio: Some(0.7) },
-    Row { name: "CPU to first response (ms)", get: |f| f.cold_cpu_ms, decimals: 2, max_ratio: None },
-    Row { name: "warm latency p50 (µs)", get: |f| f.warm_p50_us, decimals: 1, max_ratio: None },
-    Row { name: "warm latency p90 (µs)", get: |f| f.warm_p90_us, decimals: 1, max_ratio: None },
-    Row { name: "warm latency p99 (µs)", get: |f| f.warm_p99_us, decimals: 1, max_ratio: None },
-    Row { name: "invocations/s (one process)", get: |f| f.invocations_per_s, decimals: 0, max_ratio: None },
-    Row { name: "CPU per warm invoke (µs)", get: |f| f.cpu_us_per_invoke, decimals: 1, max_ratio: Some(0.6) },
-    Row { name: "peak RSS after 1st invoke (KiB)", get: |f| f.peak_rss_after_first_kib, decimals: 0, max_ratio: None },
-    Row { name: "peak RSS after last invoke (KiB)", get: |f| f.peak_rss_after_last_kib, decimals: 0, max_ratio: None },
+    Row {
+        name: "spawn -> first /next (ms)",
+        get: |f| f.cold_first_next_ms,
+        decimals: 2,
+        max_ratio: None,
+    },
+    Row {
+        name: "spawn -> first response (ms)",
+        get: |f| f.cold_first_response_ms,
+        decimals: 2,
+        max_ratio: Some(0.7),
+    },
+    Row {
+        name: "CPU to first response (ms)",
+        get: |f| f.cold_cpu_ms,
+        decimals: 2,
+        max_ratio: None,
+    },
+    Row {
+        name: "warm latency p50 (µs)",
+        get: |f| f.warm_p50_us,
+        decimals: 1,
+        max_ratio: None,
+    },
+    Row {
+        name: "warm latency p90 (µs)",
+        get: |f| f.warm_p90_us,
+        decimals: 1,
+        max_ratio: None,
+    },
+    Row {
+        name: "warm latency p99 (µs)",
+        get: |f| f.warm_p99_us,
+        decimals: 1,
+        max_ratio: None,
+    },
+    Row {
+        name: "invocations/s (one process)",
+        get: |f| f.invocations_per_s,
+        decimals: 0,
+        max_ratio: None,
+    },
+    Row {
+        name: "CPU per warm invoke (µs)",
+        get: |f| f.cpu_us_per_invoke,
+        decimals: 1,
+        max_ratio: Some(0.6),
+    },
+    Row {
+        name: "peak RSS after 1st invoke (KiB)",
+        get: |f| f.peak_rss_after_first_kib,
+        decimals: 0,
+        max_ratio: None,
+    },
+    Row {
+        name: "peak RSS after last invoke (KiB)",
+        get: |f| f.peak_rss_after_last_kib,
+        decimals: 0,
+        max_ratio: None,
+    },
 ];
 
 fn verdict(ok: bool) -> &'static str {
@@ -157,13 +208,23 @@ fn verdict(ok: bool) -> &'static str {
 }
 
 /// The Markdown report: machine, figures with ratios and targets, sizes.
-pub fn markdown(machine: &Machine, setup: &str, names: &[String], figures: &[Figures], sizes: &[Size]) -> String {
+pub fn markdown(
+    machine: &Machine,
+    setup: &str,
+    names: &[String],
+    figures: &[Figures],
+    sizes: &[Size],
+) -> String {
     let mut out = String::new();
     out.push_str(&format!(
         "Machine: {}, {} cores, kernel {}; load {} before, {} after.\n{setup}\n\n",
         machine.cpu, machine.cores, machine.kernel, machine.load_before, machine.load_after
     ));
-    out.push_str(&format!("| figure (median of rounds) | {} | ratio {} | target |\n", names.join(" | "), ratio_name(names)));
+    out.push_str(&format!(
+        "| figure (median of rounds) | {} | ratio {} | target |\n",
+        names.join(" | "),
+        ratio_name(names)
+    ));
     out.push_str(&format!("|---|{}---:|---|\n", "---:|".repeat(names.len())));
     for row in ROWS {
         let values: Vec<f64> = figures.iter().map(row.get).collect();
@@ -172,9 +233,16 @@ pub fn markdown(machine: &Machine, setup: &str, names: &[String], figures: &[Fig
             (Some(max), Some(r)) => format!("<= {max}x: {}", verdict(r <= max)),
             _ => String::new(),
         };
-        let cells: Vec<String> = values.iter().map(|v| format!("{v:.*}", row.decimals)).collect();
+        let cells: Vec<String> = values
+            .iter()
+            .map(|v| format!("{v:.*}", row.decimals))
+            .collect();
         let ratio = ratio.map_or("-".to_owned(), |r| format!("{r:.2}x"));
-        out.push_str(&format!("| {} | {} | {ratio} | {target} |\n", row.name, cells.join(" | ")));
+        out.push_str(&format!(
+            "| {} | {} | {ratio} | {target} |\n",
+            row.name,
+            cells.join(" | ")
+        ));
     }
     if let Some(ours) = figures.first() {
         let spread = ours.warm_p99_us / ours.warm_p50_us.max(f64::MIN_POSITIVE);
@@ -191,7 +259,10 @@ pub fn markdown(machine: &Machine, setup: &str, names: &[String], figures: &[Fig
     if !sizes.is_empty() {
         out.push_str("\n| binary | stripped bytes | zip bytes |\n|---|---:|---:|\n");
         for size in sizes {
-            out.push_str(&format!("| {} | {} | {} |\n", size.label, size.bytes, size.zip_bytes));
+            out.push_str(&format!(
+                "| {} | {} | {} |\n",
+                size.label, size.bytes, size.zip_bytes
+            ));
         }
         out.push_str(&size_ratios(names, sizes));
     }
@@ -219,10 +290,16 @@ fn size_ratios(names: &[String], sizes: &[Size]) -> String {
     };
     let mut out = String::new();
     let find = |label: String| sizes.iter().find(|s| s.label == label);
-    let mut arches: Vec<&str> = sizes.iter().filter_map(|s| s.label.split_once('/').map(|(a, _)| a)).collect();
+    let mut arches: Vec<&str> = sizes
+        .iter()
+        .filter_map(|s| s.label.split_once('/').map(|(a, _)| a))
+        .collect();
     arches.dedup();
     for arch in arches {
-        if let (Some(a), Some(b)) = (find(format!("{arch}/{ours}")), find(format!("{arch}/{baseline}"))) {
+        if let (Some(a), Some(b)) = (
+            find(format!("{arch}/{ours}")),
+            find(format!("{arch}/{baseline}")),
+        ) {
             let ratio = a.bytes as f64 / b.bytes as f64;
             let zip_ratio = a.zip_bytes as f64 / b.zip_bytes as f64;
             let target = if arch == "arm64" {

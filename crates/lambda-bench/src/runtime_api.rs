@@ -68,7 +68,10 @@ impl RuntimeApi {
         });
         let app = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
-            .route("/2018-06-01/runtime/invocation/{id}/response", post(response))
+            .route(
+                "/2018-06-01/runtime/invocation/{id}/response",
+                post(response),
+            )
             .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
             .route("/2018-06-01/runtime/init/error", post(init_error))
             .with_state(Arc::clone(&shared));
@@ -85,11 +88,19 @@ impl RuntimeApi {
 
     /// Forgets the previous process's first `/next`, before a new process starts.
     pub fn reset_first_next(&self) {
-        *self.shared.first_next.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        *self
+            .shared
+            .first_next
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = None;
     }
 
     pub fn first_next(&self) -> Option<Instant> {
-        *self.shared.first_next.lock().unwrap_or_else(PoisonError::into_inner)
+        *self
+            .shared
+            .first_next
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Queues `event` for the next `/next` and waits for the function's answer.
@@ -101,7 +112,10 @@ impl RuntimeApi {
             event,
             reply,
         };
-        self.sender.send(queued).await.map_err(|_| "the runtime API stopped".to_owned())?;
+        self.sender
+            .send(queued)
+            .await
+            .map_err(|_| "the runtime API stopped".to_owned())?;
         match tokio::time::timeout(timeout, answer).await {
             Ok(Ok(answer)) => Ok(answer),
             Ok(Err(_)) => Err("the invocation was dropped".into()),
@@ -112,7 +126,10 @@ impl RuntimeApi {
 
 async fn next(State(shared): State<Arc<Shared>>) -> Response {
     {
-        let mut first = shared.first_next.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut first = shared
+            .first_next
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         first.get_or_insert_with(Instant::now);
     }
     let Some(queued) = shared.queue.lock().await.recv().await else {
@@ -130,22 +147,36 @@ async fn next(State(shared): State<Arc<Shared>>) -> Response {
     };
     set("lambda-runtime-aws-request-id", queued.id.clone());
     set("lambda-runtime-deadline-ms", deadline.to_string());
-    set("lambda-runtime-invoked-function-arn", shared.function_arn.clone());
-    set("lambda-runtime-trace-id", format!("Root=1-00000000-{:024x};Sampled=0", 1));
-    set("content-type", "application/json".into());
-    shared.pending.lock().unwrap_or_else(PoisonError::into_inner).insert(
-        queued.id,
-        Pending {
-            handed_out_at: Instant::now(),
-            reply: queued.reply,
-        },
+    set(
+        "lambda-runtime-invoked-function-arn",
+        shared.function_arn.clone(),
     );
+    set(
+        "lambda-runtime-trace-id",
+        format!("Root=1-00000000-{:024x};Sampled=0", 1),
+    );
+    set("content-type", "application/json".into());
+    shared
+        .pending
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(
+            queued.id,
+            Pending {
+                handed_out_at: Instant::now(),
+                reply: queued.reply,
+            },
+        );
     (headers, queued.event).into_response()
 }
 
 fn complete(shared: &Shared, id: &str, body: Bytes, is_error: bool) -> StatusCode {
     let received_at = Instant::now();
-    let pending = shared.pending.lock().unwrap_or_else(PoisonError::into_inner).remove(id);
+    let pending = shared
+        .pending
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .remove(id);
     match pending {
         Some(pending) => {
             let _ = pending.reply.send(Answer {
@@ -160,11 +191,19 @@ fn complete(shared: &Shared, id: &str, body: Bytes, is_error: bool) -> StatusCod
     }
 }
 
-async fn response(State(shared): State<Arc<Shared>>, Path(id): Path<String>, body: Bytes) -> StatusCode {
+async fn response(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> StatusCode {
     complete(&shared, &id, body, false)
 }
 
-async fn error(State(shared): State<Arc<Shared>>, Path(id): Path<String>, body: Bytes) -> StatusCode {
+async fn error(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> StatusCode {
     complete(&shared, &id, body, true)
 }
 

@@ -34,7 +34,9 @@ impl FetchJwks for StaticJwks {
 }
 
 fn bench(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let key = keys::issuer_key();
     let config = JwtAuthorizerConfig {
         name: "CognitoJwt".into(),
@@ -45,7 +47,10 @@ fn bench(c: &mut Criterion) {
     };
     let key_cache = Arc::new(KeyCache::new(StaticJwks(keys::jwks(&[key]))));
     let authorizer = JwtAuthorizer::new(config.clone(), Arc::clone(&key_cache));
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     // A Cognito-sized ID token.
     let token = key.sign(&json!({
         "sub": "7d8ca528-4931-4254-9273-ea5ee853f271", "aud": "client", "iss": ISSUER,
@@ -56,13 +61,24 @@ fn bench(c: &mut Criterion) {
     }));
     let header = format!("Bearer {token}");
     let mut headers = HeaderMap::new();
-    for (name, value) in [("host", "127.0.0.1:3000"), ("user-agent", "curl/8.5.0"), ("accept", "*/*")] {
+    for (name, value) in [
+        ("host", "127.0.0.1:3000"),
+        ("user-agent", "curl/8.5.0"),
+        ("accept", "*/*"),
+    ] {
         headers.insert(name, HeaderValue::from_static(value));
     }
     headers.insert("authorization", HeaderValue::from_str(&header).unwrap());
-    runtime.block_on(authorizer.verify(Some(&header), &[], now)).expect("the token verifies");
+    runtime
+        .block_on(authorizer.verify(Some(&header), &[], now))
+        .expect("the token verifies");
 
-    let verify = || async { authorizer.verify(Some(black_box(&header)), &[], now).await.unwrap() };
+    let verify = || async {
+        authorizer
+            .verify(Some(black_box(&header)), &[], now)
+            .await
+            .unwrap()
+    };
     let build = |verified: &_| {
         let event = build_v2_event(
             &RequestParts {
@@ -92,19 +108,25 @@ fn bench(c: &mut Criterion) {
     let verified = runtime.block_on(verify());
 
     let mut group = c.benchmark_group("gateway");
-    group.bench_function("bearer_token", |b| b.iter(|| bearer_token(Some(black_box(&header))).unwrap().len()));
+    group.bench_function("bearer_token", |b| {
+        b.iter(|| bearer_token(Some(black_box(&header))).unwrap().len())
+    });
     // A token this authorizer has not seen: decode, RSA signature, claims (keys already cached).
     group.bench_function("verify_token_first_seen", |b| {
         b.to_async(&runtime).iter(|| async {
             let fresh = JwtAuthorizer::new(config.clone(), Arc::clone(&key_cache));
-            fresh.verify(Some(black_box(&header)), &[], now).await.unwrap()
+            fresh
+                .verify(Some(black_box(&header)), &[], now)
+                .await
+                .unwrap()
         })
     });
     // The same token again, as a client sends it: claims re-checked, signature remembered.
     group.bench_function("verify_token", |b| b.to_async(&runtime).iter(verify));
     group.bench_function("build_v2_event", |b| b.iter(|| build(black_box(&verified))));
     group.bench_function("verify_and_build", |b| {
-        b.to_async(&runtime).iter(|| async { build(&verify().await) })
+        b.to_async(&runtime)
+            .iter(|| async { build(&verify().await) })
     });
     group.finish();
 }

@@ -173,7 +173,13 @@ impl<F: FetchJwks> JwtAuthorizer<F> {
         Arc::ptr_eq(&current, &entry.key).then(|| Arc::clone(&entry.claims))
     }
 
-    fn remember(&self, token: &str, claims: &Map<String, Value>, kid: &str, key: Arc<VerificationKey>) {
+    fn remember(
+        &self,
+        token: &str,
+        claims: &Map<String, Value>,
+        kid: &str,
+        key: Arc<VerificationKey>,
+    ) {
         let mut verified = self.verified.lock().unwrap_or_else(PoisonError::into_inner);
         if verified.len() >= MAX_VERIFIED_TOKENS {
             verified.clear();

@@ -572,7 +572,10 @@ async fn a_remembered_token_is_still_checked_for_expiry() {
     let now = now();
     let token = issuer_key().sign(&with(id_claims(), "exp", json!(now + 2)));
     assert!(authorizer.verify(Some(&token), &[], now).await.is_ok());
-    assert!(authorizer.verify(Some(&token), &[], now + 1).await.is_ok(), "remembered");
+    assert!(
+        authorizer.verify(Some(&token), &[], now + 1).await.is_ok(),
+        "remembered"
+    );
     assert_eq!(
         authorizer.verify(Some(&token), &[], now + 2).await,
         unauthorized("the token has expired")
@@ -584,7 +587,9 @@ async fn a_remembered_token_still_needs_route_scopes() {
     let (authorizer, _) = authorizer();
     let token = issuer_key().sign(&access_claims());
     assert!(authorizer.verify(Some(&token), &[], now()).await.is_ok());
-    let refusal = authorizer.verify(Some(&token), &["hello/admin".to_owned()], now()).await;
+    let refusal = authorizer
+        .verify(Some(&token), &["hello/admin".to_owned()], now())
+        .await;
     assert_eq!(refusal.unwrap_err().status(), 403);
 }
 

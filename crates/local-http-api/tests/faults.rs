@@ -36,7 +36,10 @@ fn fault_template() -> String {
               Authorizer: NONE
 
 Outputs:";
-    let path = repo_root().join(format!("target/e2e/fault-template-{}.yaml", std::process::id()));
+    let path = repo_root().join(format!(
+        "target/e2e/fault-template-{}.yaml",
+        std::process::id()
+    ));
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, template.replacen("Outputs:", fixture, 1)).unwrap();
     path.display().to_string()
@@ -51,15 +54,28 @@ async fn get(url: &str, token: Option<&str>) -> (u16, Value) {
     let response = request.send().await.unwrap();
     let status = response.status().as_u16();
     let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}")))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}")),
+    )
 }
 
 fn id_token(stack: &Stack) -> String {
     stack.aws_ok(&[
-        "cognito-idp", "admin-initiate-auth", "--user-pool-id", stack.var("USER_POOL_ID"),
-        "--client-id", stack.var("USER_POOL_CLIENT_ID"), "--auth-flow", "ADMIN_USER_PASSWORD_AUTH",
-        "--auth-parameters", "USERNAME=user-a,PASSWORD=Local-only-Passw0rd!",
-        "--query", "AuthenticationResult.IdToken", "--output", "text",
+        "cognito-idp",
+        "admin-initiate-auth",
+        "--user-pool-id",
+        stack.var("USER_POOL_ID"),
+        "--client-id",
+        stack.var("USER_POOL_CLIENT_ID"),
+        "--auth-flow",
+        "ADMIN_USER_PASSWORD_AUTH",
+        "--auth-parameters",
+        "USERNAME=user-a,PASSWORD=Local-only-Passw0rd!",
+        "--query",
+        "AuthenticationResult.IdToken",
+        "--output",
+        "text",
     ])
 }
 
@@ -80,7 +96,10 @@ async fn the_stack_survives_function_and_cognito_faults() {
         &[
             ("TEMPLATE", template.as_str()),
             // Prompt answers while Cognito is frozen, and a refetch for every unknown kid.
-            ("GATEWAY_ARGS", "--jwks-timeout-ms 500 --jwks-refetch-cooldown-ms 0"),
+            (
+                "GATEWAY_ARGS",
+                "--jwks-timeout-ms 500 --jwks-refetch-cooldown-ms 0",
+            ),
         ],
     );
     let hello = stack.url("/hello");
@@ -94,18 +113,34 @@ async fn the_stack_survives_function_and_cognito_faults() {
         .output()
         .unwrap();
     let printed = String::from_utf8_lossy(&call.stdout);
-    assert!(call.status.success(), "{printed}{}", String::from_utf8_lossy(&call.stderr));
-    let statuses: Vec<&str> = printed.lines().filter(|l| l.starts_with("-> HTTP")).collect();
+    assert!(
+        call.status.success(),
+        "{printed}{}",
+        String::from_utf8_lossy(&call.stderr)
+    );
+    let statuses: Vec<&str> = printed
+        .lines()
+        .filter(|l| l.starts_with("-> HTTP"))
+        .collect();
     assert_eq!(statuses, ["-> HTTP 401", "-> HTTP 200"], "{printed}");
-    assert!(printed.contains(r#""message":"Hello, user-a!""#), "{printed}");
+    assert!(
+        printed.contains(r#""message":"Hello, user-a!""#),
+        "{printed}"
+    );
 
     let token = id_token(&stack);
     assert_eq!(get(&hello, Some(&token)).await.0, 200);
 
     // The function fails: API Gateway's 500.
     let internal = json!({"message": "Internal Server Error"});
-    assert_eq!(get(&stack.url("/fault/error"), None).await, (500, internal.clone()));
-    assert_eq!(get(&stack.url("/fault/malformed"), None).await, (500, internal));
+    assert_eq!(
+        get(&stack.url("/fault/error"), None).await,
+        (500, internal.clone())
+    );
+    assert_eq!(
+        get(&stack.url("/fault/malformed"), None).await,
+        (500, internal)
+    );
 
     // The function's process dies mid-invocation: no answer, the route's 2 s timeout, a 503.
     let started = Instant::now();
@@ -113,19 +148,34 @@ async fn the_stack_survives_function_and_cognito_faults() {
         get(&stack.url("/fault/crash"), None).await,
         (503, json!({"message": "Service Unavailable"}))
     );
-    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
-    assert_eq!(get(&hello, Some(&token)).await.0, 200, "other functions keep working");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        get(&hello, Some(&token)).await.0,
+        200,
+        "other functions keep working"
+    );
 
     // The function endpoint (cargo lambda watch) is killed: 502 that says so, then recovery
     // once the stack has started it again, without restarting the API.
     let watch = stack.processes_running("lambda watch");
     assert!(!watch.is_empty(), "cargo lambda watch is running");
     stack.signal("KILL", &watch);
-    wait_until("the function endpoint to go away", Duration::from_secs(10), || port_is_free(stack.ports.function));
+    wait_until(
+        "the function endpoint to go away",
+        Duration::from_secs(10),
+        || port_is_free(stack.ports.function),
+    );
     let (status, body) = get(&hello, Some(&token)).await;
     if status == 502 {
         assert_eq!(body["message"], "Bad Gateway");
-        assert!(body["detail"].as_str().unwrap().contains("not reachable"), "{body}");
+        assert!(
+            body["detail"].as_str().unwrap().contains("not reachable"),
+            "{body}"
+        );
     } else {
         // The supervisor was quicker than this request; the outage itself is asserted below.
         assert_eq!(status, 200, "{body}");
@@ -137,10 +187,17 @@ async fn the_stack_survives_function_and_cognito_faults() {
             break;
         }
         assert_eq!(status, 502, "only 502 while the endpoint is away: {body}");
-        assert!(Instant::now() < deadline, "the function endpoint did not come back");
+        assert!(
+            Instant::now() < deadline,
+            "the function endpoint did not come back"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(stack.log().contains("the function endpoint exited; starting it again"));
+    assert!(
+        stack
+            .log()
+            .contains("the function endpoint exited; starting it again")
+    );
 
     // Cognito stops: cached keys keep valid tokens working; an uncached kid fails closed, fast.
     let cognito = stack.processes_running("moto_server");
@@ -150,7 +207,11 @@ async fn the_stack_survives_function_and_cognito_faults() {
     let started = Instant::now();
     let (status, body) = get(&hello, Some(&token_with_unknown_kid(&token))).await;
     assert_eq!((status, body), (401, json!({"message": "Unauthorized"})));
-    assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
     assert!(stack.all_logs().contains("signing keys unavailable"));
 
     // Cognito is back: new tokens work, without restarting the API.
@@ -160,7 +221,11 @@ async fn the_stack_survives_function_and_cognito_faults() {
 
     // SIGTERM stops everything, ports free.
     assert_eq!(stack.stop_with("TERM").code(), Some(143));
-    assert_eq!(stack.leftover_processes(), Vec::<u32>::new(), "processes left running");
+    assert_eq!(
+        stack.leftover_processes(),
+        Vec::<u32>::new(),
+        "processes left running"
+    );
     for port in [stack.ports.api, stack.ports.cognito, stack.ports.function] {
         assert!(port_is_free(port), "port {port} is still taken");
     }

@@ -22,7 +22,9 @@ use local_http_api::{
     gateway::{LocalApi, Settings},
     invoke::{Invoke, InvokeError, map_function_response},
     jwks::{FetchError, FetchJwks, KeyCache},
-    template::{HttpApi, IdentitySource, JwtAuthorizerConfig, LocalValues, Resolver, Template, create_input},
+    template::{
+        HttpApi, IdentitySource, JwtAuthorizerConfig, LocalValues, Resolver, Template, create_input,
+    },
 };
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
@@ -47,7 +49,10 @@ impl Invoke for Ok200 {
 }
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 fn authorizer() -> JwtAuthorizer<StaticJwks> {
@@ -64,7 +69,10 @@ fn authorizer() -> JwtAuthorizer<StaticJwks> {
 }
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 fn any_json() -> impl Strategy<Value = Value> {
@@ -88,17 +96,28 @@ fn jwt_shaped() -> impl Strategy<Value = String> {
     let header = prop_oneof![
         any_json(),
         any_json().prop_map(|extra| json!({"alg": "RS256", "kid": "key-1", "x": extra})),
-        prop_oneof![Just("none"), Just("HS256"), Just("RS256"), Just("PS512"), Just("ES256")]
-            .prop_map(|alg| json!({"alg": alg, "kid": "key-1", "typ": "JWT"})),
+        prop_oneof![
+            Just("none"),
+            Just("HS256"),
+            Just("RS256"),
+            Just("PS512"),
+            Just("ES256")
+        ]
+        .prop_map(|alg| json!({"alg": alg, "kid": "key-1", "typ": "JWT"})),
     ];
-    (header, any_json(), prop::collection::vec(any::<u8>(), 0..300)).prop_map(|(h, p, sig)| {
-        format!(
-            "{}.{}.{}",
-            URL_SAFE_NO_PAD.encode(h.to_string()),
-            URL_SAFE_NO_PAD.encode(p.to_string()),
-            URL_SAFE_NO_PAD.encode(sig)
-        )
-    })
+    (
+        header,
+        any_json(),
+        prop::collection::vec(any::<u8>(), 0..300),
+    )
+        .prop_map(|(h, p, sig)| {
+            format!(
+                "{}.{}.{}",
+                URL_SAFE_NO_PAD.encode(h.to_string()),
+                URL_SAFE_NO_PAD.encode(p.to_string()),
+                URL_SAFE_NO_PAD.encode(sig)
+            )
+        })
 }
 
 proptest! {
@@ -194,7 +213,10 @@ proptest! {
 
 fn local_values() -> LocalValues {
     LocalValues {
-        resource_ids: BTreeMap::from([("UserPool".into(), "us-east-1_PROP".into()), ("UserPoolClient".into(), "client".into())]),
+        resource_ids: BTreeMap::from([
+            ("UserPool".into(), "us-east-1_PROP".into()),
+            ("UserPoolClient".into(), "client".into()),
+        ]),
         ..LocalValues::default()
     }
 }
@@ -207,6 +229,10 @@ fn local_api() -> LocalApi<StaticJwks, Ok200> {
         api,
         Arc::new(KeyCache::new(StaticJwks(keys::jwks(&[keys::issuer_key()])))),
         Ok200,
-        Settings { account_id: "123456789012".into(), api_id: "local".into(), port: 3000 },
+        Settings {
+            account_id: "123456789012".into(),
+            api_id: "local".into(),
+            port: 3000,
+        },
     )
 }

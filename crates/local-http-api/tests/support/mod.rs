@@ -227,7 +227,11 @@ impl Stack {
             .into_iter()
             .filter(|pid| {
                 fs::read(format!("/proc/{pid}/cmdline"))
-                    .map(|cmd| String::from_utf8_lossy(&cmd).replace('\0', " ").contains(needle))
+                    .map(|cmd| {
+                        String::from_utf8_lossy(&cmd)
+                            .replace('\0', " ")
+                            .contains(needle)
+                    })
                     .unwrap_or(false)
             })
             .collect()
@@ -236,7 +240,10 @@ impl Stack {
     /// Sends `signal` to each of `pids`.
     pub fn signal(&self, signal: &str, pids: &[u32]) {
         for pid in pids {
-            let _ = Command::new("kill").arg(format!("-{signal}")).arg(pid.to_string()).status();
+            let _ = Command::new("kill")
+                .arg(format!("-{signal}"))
+                .arg(pid.to_string())
+                .status();
         }
     }
 }
