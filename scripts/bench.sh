@@ -46,7 +46,7 @@ target/bench-tools/lambda-bench \
   --size x86_64/ours=target/lambda/x86_64/hello/bootstrap \
   --size x86_64/baseline=bench/baseline/target/lambda/x86_64/baseline/bootstrap \
   --rounds "$ROUNDS" --cold-starts "$COLD_STARTS" --warm-invocations "$WARM_INVOCATIONS" \
-  --check-logs --json "$OUT/runtime.json" | tee "$OUT/runtime.md"
+  --check-logs --targets --json "$OUT/runtime.json" | tee "$OUT/runtime.md"
 
 log "criterion: verify token + build event, in process"
 cargo bench --quiet --profile bench-tools -p local-http-api --bench verify_and_build -- gateway/

@@ -41,6 +41,9 @@ struct Args {
     /// Write the figures as JSON here too.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Judge the figures against the project's targets (meaningful for release builds only).
+    #[arg(long)]
+    targets: bool,
 }
 
 fn name_path(s: &str) -> Result<(String, PathBuf), String> {
@@ -159,7 +162,7 @@ async fn run(args: Args) -> Result<(), String> {
     );
     println!(
         "{}",
-        report::markdown(&machine, &setup, &names, &figures, &sizes)
+        report::markdown(&machine, &setup, &names, &figures, &sizes, args.targets)
     );
     if let Some(path) = &args.json {
         let doc = serde_json::json!({"machine": machine, "setup": setup, "functions": names, "figures": figures, "sizes": sizes});

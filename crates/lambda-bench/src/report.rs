@@ -207,13 +207,15 @@ fn verdict(ok: bool) -> &'static str {
     if ok { "met" } else { "MISSED" }
 }
 
-/// The Markdown report: machine, figures with ratios and targets, sizes.
+/// The Markdown report: machine, figures with ratios, sizes; with `targets`, each judged against
+/// the project's targets.
 pub fn markdown(
     machine: &Machine,
     setup: &str,
     names: &[String],
     figures: &[Figures],
     sizes: &[Size],
+    targets: bool,
 ) -> String {
     let mut out = String::new();
     out.push_str(&format!(
@@ -230,7 +232,7 @@ pub fn markdown(
         let values: Vec<f64> = figures.iter().map(row.get).collect();
         let ratio = ratio_of(&values);
         let target = match (row.max_ratio, ratio) {
-            (Some(max), Some(r)) => format!("<= {max}x: {}", verdict(r <= max)),
+            (Some(max), Some(r)) if targets => format!("<= {max}x: {}", verdict(r <= max)),
             _ => String::new(),
         };
         let cells: Vec<String> = values
@@ -244,7 +246,7 @@ pub fn markdown(
             cells.join(" | ")
         ));
     }
-    if let Some(ours) = figures.first() {
+    if let Some(ours) = figures.first().filter(|_| targets) {
         let spread = ours.warm_p99_us / ours.warm_p50_us.max(f64::MIN_POSITIVE);
         let growth = ours.peak_rss_after_last_kib - ours.peak_rss_after_first_kib;
         out.push_str(&format!(
@@ -264,7 +266,7 @@ pub fn markdown(
                 size.label, size.bytes, size.zip_bytes
             ));
         }
-        out.push_str(&size_ratios(names, sizes));
+        out.push_str(&size_ratios(names, sizes, targets));
     }
     out
 }
@@ -284,7 +286,7 @@ fn ratio_of(values: &[f64]) -> Option<f64> {
 }
 
 /// For each `ARCH/NAME` pair of the first two functions: the size ratio, and the arm64 target.
-fn size_ratios(names: &[String], sizes: &[Size]) -> String {
+fn size_ratios(names: &[String], sizes: &[Size], targets: bool) -> String {
     let [ours, baseline, ..] = names else {
         return String::new();
     };
@@ -302,7 +304,7 @@ fn size_ratios(names: &[String], sizes: &[Size]) -> String {
         ) {
             let ratio = a.bytes as f64 / b.bytes as f64;
             let zip_ratio = a.zip_bytes as f64 / b.zip_bytes as f64;
-            let target = if arch == "arm64" {
+            let target = if arch == "arm64" && targets {
                 format!(" (target <= 0.55x: {})", verdict(ratio <= 0.55))
             } else {
                 String::new()
