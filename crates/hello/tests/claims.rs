@@ -1,14 +1,12 @@
 //! The claims adapter over every sample event and over the shapes that must be refused.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod fixtures;
+
+use fixtures::{ACCESS_TOKEN, GROUPS, ID_TOKEN, NO_AUTHORIZER, REST_COGNITO};
+
 use hello::{AuthError, Claims, TokenUse};
 use serde_json::{Value, json};
-
-const ID_TOKEN: &str = include_str!("../../../events/http-api-id-token.json");
-const ACCESS_TOKEN: &str = include_str!("../../../events/http-api-access-token.json");
-const GROUPS: &str = include_str!("../../../events/http-api-groups.json");
-const REST_COGNITO: &str = include_str!("../../../events/rest-api-cognito.json");
-const NO_AUTHORIZER: &str = include_str!("../../../events/http-api-no-authorizer.json");
 
 fn claims_of(event: &str) -> Result<Claims, AuthError> {
     let req = lambda_http::request::from_str(event).expect("the event deserializes");

@@ -2,14 +2,12 @@
 //! and for the unhappy paths.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod fixtures;
+
+use fixtures::{ACCESS_TOKEN, GROUPS, ID_TOKEN, NO_AUTHORIZER, REST_COGNITO};
+
 use lambda_http::{Body, http::HeaderMap};
 use serde_json::{Value, json};
-
-const ID_TOKEN: &str = include_str!("../../../events/http-api-id-token.json");
-const ACCESS_TOKEN: &str = include_str!("../../../events/http-api-access-token.json");
-const GROUPS: &str = include_str!("../../../events/http-api-groups.json");
-const REST_COGNITO: &str = include_str!("../../../events/rest-api-cognito.json");
-const NO_AUTHORIZER: &str = include_str!("../../../events/http-api-no-authorizer.json");
 
 struct Answer {
     status: u16,

@@ -3,12 +3,13 @@
 //! Cases per property: PROPTEST_CASES (256 in `make test`, more in `make fuzz`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod fixtures;
+
+use fixtures::{ID_TOKEN, REST_COGNITO};
+
 use lambda_http::Body;
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
-
-const ID_TOKEN: &str = include_str!("../../../events/http-api-id-token.json");
-const REST_COGNITO: &str = include_str!("../../../events/rest-api-cognito.json");
 
 /// Any JSON value, a few levels deep.
 fn any_json() -> impl Strategy<Value = Value> {
@@ -82,6 +83,18 @@ fn pointers(value: &Value, at: String, out: &mut Vec<String>) {
     }
 }
 
+const UPSTREAM_UNWRAPPED: [&str; 9] = [
+    "/headers/host",
+    "/multiValueHeaders/host",
+    "/multiValueHeaders/host/0",
+    "/headers/x-forwarded-proto",
+    "/multiValueHeaders/x-forwarded-proto/0",
+    "/rawPath",
+    "/rawQueryString",
+    "/path",
+    "/requestContext/domainName",
+];
+
 proptest! {
     #[test]
     fn proptest_any_http_api_claims(
@@ -125,6 +138,11 @@ proptest! {
         let mut event: Value = serde_json::from_str(if rest { REST_COGNITO } else { ID_TOKEN }).unwrap();
         let mut paths = Vec::new();
         pointers(&event, String::new(), &mut paths);
+        // Fields API Gateway itself sets or validates: lambda_http 1.3 builds the request URI from
+        // them with `Url::parse(..).unwrap()` / `.expect(..)` and panics on an unparsable host,
+        // path, query or scheme. No client can get such values past API Gateway (or past hyper and
+        // the local API, which refuses an unparsable Host with a 400).
+        paths.retain(|p| !UPSTREAM_UNWRAPPED.iter().any(|field| p.eq_ignore_ascii_case(field)));
         let path = which.get(&paths).clone();
         *event.pointer_mut(&path).unwrap() = value;
         if let Some((status, _)) = handle(&event.to_string()) {

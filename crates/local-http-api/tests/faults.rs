@@ -220,13 +220,5 @@ async fn the_stack_survives_function_and_cognito_faults() {
     assert_eq!(get(&hello, Some(&fresh)).await.0, 200);
 
     // SIGTERM stops everything, ports free.
-    assert_eq!(stack.stop_with("TERM").code(), Some(143));
-    assert_eq!(
-        stack.leftover_processes(),
-        Vec::<u32>::new(),
-        "processes left running"
-    );
-    for port in [stack.ports.api, stack.ports.cognito, stack.ports.function] {
-        assert!(port_is_free(port), "port {port} is still taken");
-    }
+    stack.stop_and_check_clean("TERM");
 }

@@ -433,3 +433,29 @@ fn chunked(
         data.chunks(64 * 1024).map(|c| Ok(c.to_vec())).collect();
     futures_util::stream::iter(chunks)
 }
+
+#[tokio::test]
+async fn a_host_the_function_could_not_parse_is_a_400() {
+    let (api, recorder) = local_api(ok_function());
+    for host in ["xn--", "a b", "[::1", "exa mple.com:80", "host/path"] {
+        let request = Request::builder()
+            .uri("/hello")
+            .header("host", host)
+            .header("authorization", id_token())
+            .body(Body::empty())
+            .unwrap();
+        let answer = send(&api, request).await;
+        assert_eq!(answer.status, 400, "host {host:?}");
+        assert_eq!(answer.json()["message"], "Bad Request");
+    }
+    assert!(recorder.calls.lock().unwrap().is_empty());
+    let fine = get("/hello")
+        .header("authorization", id_token())
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(
+        send(&api, fine).await.status,
+        200,
+        "127.0.0.1:3000 is a valid host"
+    );
+}

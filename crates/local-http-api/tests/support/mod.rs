@@ -216,6 +216,29 @@ impl Stack {
         }
     }
 
+    /// Stops the stack with `signal` (INT or TERM) and checks the script exited with 128 + the
+    /// signal's number, no process it started is left, and every port is free again.
+    pub fn stop_and_check_clean(&mut self, signal: &str) {
+        let expected = match signal {
+            "INT" => 130,
+            "TERM" => 143,
+            other => panic!("no expected exit code for SIG{other}"),
+        };
+        assert_eq!(
+            self.stop_with(signal).code(),
+            Some(expected),
+            "exit code after SIG{signal}"
+        );
+        assert_eq!(
+            self.leftover_processes(),
+            Vec::<u32>::new(),
+            "processes left running"
+        );
+        for port in [self.ports.api, self.ports.cognito, self.ports.function] {
+            assert!(port_is_free(port), "port {port} is still taken");
+        }
+    }
+
     /// Processes still carrying this stack's marker.
     pub fn leftover_processes(&self) -> Vec<u32> {
         marked_processes(&self.marker)
