@@ -1,7 +1,7 @@
 use lambda_http::{Error, run, service_fn};
 
-// One invocation at a time per Lambda sandbox: a single-threaded runtime starts faster and makes
-// fewer syscalls per invocation than the multi-threaded one (measured: BENCHMARKS.md).
+// Lambda runs one invocation at a time per sandbox: a single-threaded runtime starts no worker
+// threads and hands no work between them.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     hello::init_logging();

@@ -8,12 +8,6 @@ use serde::Serialize;
 
 use crate::claims::AuthError;
 
-/// `{"message": "..."}`, the body shape API Gateway itself uses for errors.
-#[derive(Debug, Serialize)]
-pub struct Message<'a> {
-    pub message: &'a str,
-}
-
 /// Serializes `body` as the JSON response. A body that cannot be serialized becomes a 500, so a
 /// response is always produced.
 pub fn json_response<T: Serialize + ?Sized>(status: StatusCode, body: &T) -> Response<Body> {
