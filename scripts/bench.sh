@@ -15,6 +15,7 @@ cd "$(dirname "$0")/.."
 : "${ROUNDS:=3}" "${COLD_STARTS:=50}" "${WARM_INVOCATIONS:=10000}"
 : "${LOAD_REQUESTS:=5000}" "${LOAD_ROUNDS:=3}" "${LOAD_SECONDS_MAX:=120}"
 OUT=target/bench
+PYTHON=.tools/aws/bin/python
 mkdir -p "$OUT"
 log() { printf '[bench] %s\n' "$*" >&2; }
 
@@ -51,10 +52,9 @@ target/bench-tools/lambda-bench \
 log "criterion: verify token + build event, in process"
 cargo bench --quiet --profile bench-tools -p local-http-api --bench verify_and_build -- gateway/
 criterion_median_us() {
-  "$TOOLS_PYTHON" -c 'import json, sys; print(round(json.load(open(sys.argv[1]))["median"]["point_estimate"] / 1000, 2))' \
+  "$PYTHON" -c 'import json, sys; print(round(json.load(open(sys.argv[1]))["median"]["point_estimate"] / 1000, 2))' \
     "target/criterion/gateway/$1/new/estimates.json"
 }
-TOOLS_PYTHON=.tools/aws/bin/python
 {
   echo "| in-process step | median (µs) |"
   echo "|---|---:|"
