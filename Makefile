@@ -27,7 +27,7 @@ COGNITO_PORT ?= 9229
 FUNCTION_PORT ?= 9000
 export STACK STACK_NAME API_PORT COGNITO_PORT FUNCTION_PORT
 
-.PHONY: help tools tools-bench build test lint unit e2e template-check sam-build watch invoke local \
+.PHONY: help tools tools-bench build test lint unit e2e template-check deploy-check sam-build watch invoke local \
 	deploy user token call delete bench bench-smoke load audit fuzz clean
 
 help: ## List the targets
@@ -101,7 +101,7 @@ delete: $(TOOLS)/sam/.installed ## Delete the deployed stack
 
 # ---- checks ------------------------------------------------------------------------------------
 
-test: lint unit e2e sam-build bench-smoke audit ## Everything CI runs
+test: lint deploy-check unit e2e sam-build bench-smoke audit ## Everything CI runs
 
 lint: template-check ## fmt, clippy, and the template checks
 	cargo fmt --all --check
@@ -118,6 +118,12 @@ template-check: $(TOOLS)/sam/.installed $(TOOLS)/checkov/.installed ## cfn-lint,
 	$(TOOLS)/checkov/bin/checkov --quiet --compact --skip-download --framework cloudformation -f template.yaml
 	AWS_DEFAULT_REGION=us-east-1 $(SAM) validate
 	AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint
+
+# The template as CloudFormation will deploy it (Stage=dev and prod), translated offline: wiring
+# compared with tools/deploy-check/expected.yaml, cfn-lint, checkov, and a mutation self-test.
+deploy-check: $(TOOLS)/sam/.installed $(TOOLS)/checkov/.installed ## Translate the template offline; check routes, authorizers, permissions, policies
+	$(TOOLS)/sam/bin/python tools/deploy-check/deploy_check.py --template template.yaml --out target/deploy-check \
+		--cfn-lint $(TOOLS)/sam/bin/cfn-lint --checkov $(TOOLS)/checkov/bin/checkov
 
 sam-build: $(TOOLS)/sam/.installed $(TOOLS)/lambda/.installed $(ARM64_TARGET) ## sam build for arm64, offline
 	AWS_DEFAULT_REGION=us-east-1 $(SAM) build
