@@ -134,8 +134,45 @@ sam-build: $(TOOLS)/sam/.installed $(TOOLS)/lambda/.installed $(ARM64_TARGET) ##
 fuzz: ## The property tests with FUZZ_CASES cases each (optimized build)
 	PROPTEST_CASES=$(FUZZ_CASES) cargo test --locked --profile bench-tools --workspace proptest_ -- --nocapture
 
-audit: $(CARGO_DENY) ## cargo deny: bans, licenses, sources (the advisory database needs network)
+# The RustSec advisory database. Where ../shared/advisory-db exists (a plain-file snapshot for
+# machines that cannot reach GitHub, see its SNAPSHOT.md), advisories are checked offline against
+# it; elsewhere cargo-deny fetches the database itself.
+ADVISORY_SNAPSHOT := ../shared/advisory-db
+# cargo-deny opens <db-path>/advisory-db-<hash of the default URL> and reads the commit time of its
+# HEAD (its staleness check): the copy must be a git repository committed with the snapshot's date.
+ADVISORY_DB := target/advisory-db/advisory-db-3157b0e258782691
+# deny.toml plus `db-path`: deny.toml itself stays usable on clones without the snapshot.
+ADVISORY_CONFIG := target/advisory-db/deny.toml
+ifneq ($(wildcard $(ADVISORY_SNAPSHOT)/SNAPSHOT.md),)
+ADVISORY_PREREQS := target/advisory-db/.snapshot $(ADVISORY_CONFIG)
+ADVISORY_CHECK := $(CARGO_DENY) --offline --config $(ADVISORY_CONFIG) check advisories
+else
+ADVISORY_PREREQS :=
+ADVISORY_CHECK := $(CARGO_DENY) check advisories
+endif
+
+target/advisory-db/.snapshot: $(ADVISORY_SNAPSHOT)/SNAPSHOT.md
+	rm -rf $(ADVISORY_DB) && mkdir -p $(ADVISORY_DB)
+	cp -R $(ADVISORY_SNAPSHOT)/. $(ADVISORY_DB)/ && chmod -R u+w $(ADVISORY_DB)
+	@# SNAPSHOT.md: "... commit <40 hex> of YYYY-MM-DD, ..."
+	snapshot=$$(tr '\n' ' ' < $< | grep -oE '[0-9a-f]{40} of [0-9]{4}-[0-9]{2}-[0-9]{2}' | head -1) || \
+		{ echo "$<: no 'commit <sha> of <YYYY-MM-DD>' in it" >&2; exit 1; } && \
+	date="$${snapshot##* of }T00:00:00Z" && cd $(ADVISORY_DB) && git init -q && git add -A && \
+	GIT_AUTHOR_DATE="$$date" GIT_COMMITTER_DATE="$$date" git -c user.name=advisory-db -c user.email=advisory-db@localhost \
+		-c commit.gpgsign=false commit -q --no-verify -m "RustSec advisory-db $$snapshot (snapshot)"
+	touch $@
+
+$(ADVISORY_CONFIG): deny.toml
+	@mkdir -p $(@D)
+	sed 's|^\[advisories\]$$|&\ndb-path = "$(CURDIR)/target/advisory-db"|' $< > $@.tmp
+	@grep -q '^db-path = ' $@.tmp || { echo "$<: no [advisories] table to add db-path to" >&2; exit 1; }
+	mv $@.tmp $@
+
+# bans/licenses/sources go first and online (crates.io only): `cargo metadata` downloads any crate
+# source it lacks, which the `--offline` advisories run could not.
+audit: $(CARGO_DENY) $(ADVISORY_PREREQS) ## cargo deny: bans, licenses, sources, advisories (offline where ../shared/advisory-db exists)
 	$(CARGO_DENY) check bans licenses sources
+	$(ADVISORY_CHECK)
 
 # ---- benchmarks --------------------------------------------------------------------------------
 
