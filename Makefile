@@ -140,18 +140,19 @@ fuzz: ## The property tests with FUZZ_CASES cases each (optimized build)
 ADVISORY_SNAPSHOT := ../shared/advisory-db
 # cargo-deny opens <db-path>/advisory-db-<hash of the default URL> and reads the commit time of its
 # HEAD (its staleness check): the copy must be a git repository committed with the snapshot's date.
-ADVISORY_DB := target/advisory-db/advisory-db-3157b0e258782691
+ADVISORY_DB_PATH := target/advisory-db
+ADVISORY_DB := $(ADVISORY_DB_PATH)/advisory-db-3157b0e258782691
 # deny.toml plus `db-path`: deny.toml itself stays usable on clones without the snapshot.
-ADVISORY_CONFIG := target/advisory-db/deny.toml
+ADVISORY_CONFIG := $(ADVISORY_DB_PATH)/deny.toml
 ifneq ($(wildcard $(ADVISORY_SNAPSHOT)/SNAPSHOT.md),)
-ADVISORY_PREREQS := target/advisory-db/.snapshot $(ADVISORY_CONFIG)
+ADVISORY_PREREQS := $(ADVISORY_DB_PATH)/.snapshot $(ADVISORY_CONFIG)
 ADVISORY_CHECK := $(CARGO_DENY) --offline --config $(ADVISORY_CONFIG) check advisories
 else
 ADVISORY_PREREQS :=
 ADVISORY_CHECK := $(CARGO_DENY) check advisories
 endif
 
-target/advisory-db/.snapshot: $(ADVISORY_SNAPSHOT)/SNAPSHOT.md
+$(ADVISORY_DB_PATH)/.snapshot: $(ADVISORY_SNAPSHOT)/SNAPSHOT.md
 	rm -rf $(ADVISORY_DB) && mkdir -p $(ADVISORY_DB)
 	cp -R $(ADVISORY_SNAPSHOT)/. $(ADVISORY_DB)/ && chmod -R u+w $(ADVISORY_DB)
 	@# SNAPSHOT.md: "... commit <40 hex> of YYYY-MM-DD, ..."
@@ -164,7 +165,7 @@ target/advisory-db/.snapshot: $(ADVISORY_SNAPSHOT)/SNAPSHOT.md
 
 $(ADVISORY_CONFIG): deny.toml
 	@mkdir -p $(@D)
-	sed 's|^\[advisories\]$$|&\ndb-path = "$(CURDIR)/target/advisory-db"|' $< > $@.tmp
+	sed 's|^\[advisories\]$$|&\ndb-path = "$(CURDIR)/$(ADVISORY_DB_PATH)"|' $< > $@.tmp
 	@grep -q '^db-path = ' $@.tmp || { echo "$<: no [advisories] table to add db-path to" >&2; exit 1; }
 	mv $@.tmp $@
 
