@@ -22,10 +22,15 @@ FUZZ_CASES ?= 20000
 
 STACK ?= aws
 STACK_NAME ?= hello-api
+# Which API make call uses: http (HTTP API, JWT authorizer) or rest (REST API, Cognito authorizer).
+API ?= http
+# make local: local (the Cognito emulator) or aws (the deployed stack's user pool, real tokens).
+COGNITO ?= local
 API_PORT ?= 3000
+REST_API_PORT ?= 3001
 COGNITO_PORT ?= 9229
 FUNCTION_PORT ?= 9000
-export STACK STACK_NAME API_PORT COGNITO_PORT FUNCTION_PORT
+export STACK STACK_NAME API COGNITO API_PORT REST_API_PORT COGNITO_PORT FUNCTION_PORT
 
 .PHONY: help tools tools-bench build test lint unit e2e template-check deploy-check sam-build watch invoke local \
 	deploy user token call delete bench bench-smoke load audit fuzz clean
@@ -74,7 +79,7 @@ invoke: $(TOOLS)/lambda/.installed ## Send every events/*.json to the running wa
 
 # ---- the local stack ---------------------------------------------------------------------------
 
-local: $(TOOLS)/aws/.installed $(TOOLS)/lambda/.installed ## Run Cognito, the function and the API offline (Ctrl-C stops)
+local: $(TOOLS)/aws/.installed $(TOOLS)/lambda/.installed ## Run Cognito, the function and both APIs offline (COGNITO=aws: the deployed pool; Ctrl-C stops)
 	scripts/local-stack.sh
 
 # ---- AWS ---------------------------------------------------------------------------------------
@@ -93,7 +98,7 @@ user: $(TOOLS)/aws/.installed ## Create the walkthrough's user (USERNAME, EMAIL;
 token: $(TOOLS)/aws/.installed ## Print an ID token (TOKEN_USE=access for the access token)
 	@scripts/walkthrough.sh token
 
-call: $(TOOLS)/aws/.installed ## GET /hello without, then with, the ID token
+call: $(TOOLS)/aws/.installed ## GET /hello without, then with, the ID token (API=http|rest)
 	@scripts/walkthrough.sh call
 
 delete: $(TOOLS)/sam/.installed ## Delete the deployed stack
@@ -111,7 +116,7 @@ unit: ## Unit, fixture and property tests (no network, no tools)
 	PROPTEST_CASES=$(PROPTEST_CASES) cargo test --workspace --locked
 
 e2e: $(TOOLS)/aws/.installed $(TOOLS)/lambda/.installed ## End-to-end: the real local stack and the walkthrough's aws CLI commands
-	cargo test --locked -p local-http-api --test e2e --test faults -- --ignored --test-threads 1
+	cargo test --locked -p local-api-gateway --test e2e --test faults -- --ignored --test-threads 1
 
 template-check: $(TOOLS)/sam/.installed $(TOOLS)/checkov/.installed ## cfn-lint, checkov, sam validate (+ --lint)
 	$(TOOLS)/sam/bin/cfn-lint template.yaml -a cfn_lint_serverless.rules

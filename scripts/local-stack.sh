@@ -2,18 +2,24 @@
 # The whole authenticated API on this machine, no AWS account, no Docker:
 #   1. Cognito: moto's server, with the user pool and app client created from template.yaml's own
 #      UserPool / UserPoolClient properties, and the walkthrough's user (user-a, verified email,
-#      permanent password);
-#   2. the function: `cargo lambda watch` (same code as in AWS, reloaded on edits);
-#   3. the HTTP API: local-http-api, with the template's routes, CORS and JWT authorizer.
+#      permanent password). With COGNITO=aws: the deployed stack's real user pool instead (ids
+#      from its outputs; keys fetched over HTTPS), nothing emulated;
+#   2. the function: `cargo lambda watch` (same code as in AWS, reloaded on edits), with the
+#      template's environment variables;
+#   3. the APIs: local-api-gateway, with the template's routes, CORS and authorizers: the HTTP API
+#      (JWT authorizer) on API_PORT, the REST API (Cognito authorizer) on REST_API_PORT under its
+#      stage path.
 # Stays in the foreground. Ctrl-C or SIGTERM stops everything it started. If the function's
-# endpoint dies it is started again (the API answers 502 meanwhile); if Cognito or the API dies,
-# the stack stops.
+# endpoint dies it is started again (the APIs answer 502 meanwhile); if Cognito or the gateway
+# dies, the stack stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-: "${API_PORT:=3000}" "${COGNITO_PORT:=9229}" "${FUNCTION_PORT:=9000}" "${REGION:=us-east-1}"
+: "${API_PORT:=3000}" "${REST_API_PORT:=3001}" "${COGNITO_PORT:=9229}" "${FUNCTION_PORT:=9000}"
+# COGNITO=local (moto) or aws (the deployed stack STACK_NAME's user pool, real tokens).
+: "${COGNITO:=local}" "${STACK_NAME:=hello-api}"
 : "${STATE_DIR:=.local}" "${TOOLS:=.tools}" "${READY_TIMEOUT:=120}" "${TEMPLATE:=template.yaml}"
-# Extra options for `local-http-api serve` (see `local-http-api serve --help`).
+# Extra options for `local-api-gateway serve` (see `local-api-gateway serve --help`).
 : "${GATEWAY_ARGS:=}"
 : "${USER_POOL_RESOURCE:=UserPool}" "${USER_POOL_CLIENT_RESOURCE:=UserPoolClient}"
 # Cargo profiles: the benchmarks run both optimized (GATEWAY_PROFILE=bench-tools FUNCTION_PROFILE=release).
@@ -22,7 +28,7 @@ cd "$(dirname "$0")/.."
 AWS=$TOOLS/aws/bin/aws
 MOTO=$TOOLS/aws/bin/moto_server
 profile_dir() { if [[ "$1" == dev ]]; then echo debug; else echo "$1"; fi; }
-GATEWAY=target/$(profile_dir "$GATEWAY_PROFILE")/local-http-api
+GATEWAY=target/$(profile_dir "$GATEWAY_PROFILE")/local-api-gateway
 # Every process started here carries this in its environment, so none can outlive the stack
 # unnoticed, whatever process groups they make for themselves.
 RUN_ID=$$-$RANDOM$RANDOM
@@ -82,52 +88,83 @@ wait_for() {
 
 [[ -x "$AWS" && -x "$MOTO" ]] || die "the aws CLI and moto are not installed: run make tools"
 command -v cargo-lambda >/dev/null || die "cargo-lambda is not on PATH: run make tools (make local puts it on PATH)"
-for port in "$API_PORT" "$COGNITO_PORT" "$FUNCTION_PORT"; do
-  port_open "$port" && die "port $port is in use (ports: API_PORT=$API_PORT COGNITO_PORT=$COGNITO_PORT FUNCTION_PORT=$FUNCTION_PORT)"
+case "$COGNITO" in
+  local | aws) ;;
+  *) die "COGNITO must be local (the emulator) or aws (the deployed user pool), not '$COGNITO'" ;;
+esac
+ports=("$API_PORT" "$REST_API_PORT" "$FUNCTION_PORT")
+[[ "$COGNITO" == local ]] && ports+=("$COGNITO_PORT")
+for port in "${ports[@]}"; do
+  port_open "$port" && die "port $port is in use (ports: API_PORT=$API_PORT REST_API_PORT=$REST_API_PORT COGNITO_PORT=$COGNITO_PORT FUNCTION_PORT=$FUNCTION_PORT)"
 done
 mkdir -p "$STATE_DIR/logs"
 rm -f "$STATE_DIR/stack.env"
 
-log "building local-http-api and the function"
-cargo build --quiet --profile "$GATEWAY_PROFILE" -p local-http-api
+log "building local-api-gateway and the function"
+cargo build --quiet --profile "$GATEWAY_PROFILE" -p local-api-gateway
 # On its own, as `cargo lambda watch` builds it: a workspace build unifies features differently.
 cargo build --quiet --profile "$FUNCTION_PROFILE" -p hello
 watch_profile=()
 [[ "$FUNCTION_PROFILE" == dev ]] || watch_profile=(--profile "$FUNCTION_PROFILE")
 
-export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=$REGION AWS_EC2_METADATA_DISABLED=true
-cognito_endpoint=http://127.0.0.1:$COGNITO_PORT
-log "starting the Cognito emulator on $cognito_endpoint"
-start cognito env MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY=HASH MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY=HASH \
-  "$MOTO" -H 127.0.0.1 -p "$COGNITO_PORT"
-wait_for "the Cognito emulator" curl -fs -o /dev/null "$cognito_endpoint/moto-api/"
+template_args=(--template "$TEMPLATE")
+if [[ "$COGNITO" == aws ]]; then
+  # Real tokens from the deployed pool: the ids come from the stack's outputs, the signing keys
+  # from Cognito over HTTPS (no --jwks-origin), with the caller's AWS credentials.
+  output() {
+    "$AWS" cloudformation describe-stacks --stack-name "$STACK_NAME" \
+      --query "Stacks[0].Outputs[?OutputKey=='$1'].OutputValue" --output text
+  }
+  log "reading the user pool of the deployed stack $STACK_NAME"
+  : "${REGION:=$(output Region)}"
+  : "${USER_POOL_ID:=$(output UserPoolId)}" "${USER_POOL_CLIENT_ID:=$(output UserPoolClientId)}"
+  [[ -n "$USER_POOL_ID" && "$USER_POOL_ID" != None ]] \
+    || die "no UserPoolId output on stack $STACK_NAME (deployed? AWS credentials and region set?)"
+  pool_id=$USER_POOL_ID client_id=$USER_POOL_CLIENT_ID cognito_endpoint=
+  template_args+=(--region "$REGION")
+else
+  : "${REGION:=us-east-1}"
+  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=$REGION AWS_EC2_METADATA_DISABLED=true
+  cognito_endpoint=http://127.0.0.1:$COGNITO_PORT
+  log "starting the Cognito emulator on $cognito_endpoint"
+  start cognito env MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY=HASH MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY=HASH \
+    "$MOTO" -H 127.0.0.1 -p "$COGNITO_PORT"
+  wait_for "the Cognito emulator" curl -fs -o /dev/null "$cognito_endpoint/moto-api/"
 
-log "creating $USER_POOL_RESOURCE and $USER_POOL_CLIENT_RESOURCE from $TEMPLATE"
-template_args=(--template "$TEMPLATE" --region "$REGION")
-pool_id=$("$AWS" --endpoint-url "$cognito_endpoint" cognito-idp create-user-pool \
-  --cli-input-json "$("$GATEWAY" cognito-input "${template_args[@]}" --resource "$USER_POOL_RESOURCE")" \
-  --query UserPool.Id --output text)
-template_args+=(--resource-id "$USER_POOL_RESOURCE=$pool_id")
-client_id=$("$AWS" --endpoint-url "$cognito_endpoint" cognito-idp create-user-pool-client \
-  --cli-input-json "$("$GATEWAY" cognito-input "${template_args[@]}" --resource "$USER_POOL_CLIENT_RESOURCE")" \
-  --query UserPoolClient.ClientId --output text)
-template_args+=(--resource-id "$USER_POOL_CLIENT_RESOURCE=$client_id")
+  log "creating $USER_POOL_RESOURCE and $USER_POOL_CLIENT_RESOURCE from $TEMPLATE"
+  template_args+=(--region "$REGION")
+  pool_id=$("$AWS" --endpoint-url "$cognito_endpoint" cognito-idp create-user-pool \
+    --cli-input-json "$("$GATEWAY" cognito-input "${template_args[@]}" --resource "$USER_POOL_RESOURCE")" \
+    --query UserPool.Id --output text)
+  client_id=$("$AWS" --endpoint-url "$cognito_endpoint" cognito-idp create-user-pool-client \
+    --cli-input-json "$("$GATEWAY" cognito-input "${template_args[@]}" --resource-id "$USER_POOL_RESOURCE=$pool_id" --resource "$USER_POOL_CLIENT_RESOURCE")" \
+    --query UserPoolClient.ClientId --output text)
+fi
+template_args+=(--resource-id "$USER_POOL_RESOURCE=$pool_id" --resource-id "$USER_POOL_CLIENT_RESOURCE=$client_id")
+listen_args=(--port "$API_PORT" --rest-port "$REST_API_PORT")
 
-cat >"$STATE_DIR/stack.env.new" <<ENV
-API_URL=http://127.0.0.1:$API_PORT
+{
+  "$GATEWAY" urls "${template_args[@]}" "${listen_args[@]}"
+  cat <<ENV
+COGNITO=$COGNITO
 COGNITO_ENDPOINT=$cognito_endpoint
 USER_POOL_ID=$pool_id
 USER_POOL_CLIENT_ID=$client_id
 REGION=$REGION
 FUNCTION_ENDPOINT=http://127.0.0.1:$FUNCTION_PORT
 ENV
-if [[ "${CREATE_USER:-1}" != 0 ]]; then
+} >"$STATE_DIR/stack.env.new"
+if [[ "$COGNITO" == local && "${CREATE_USER:-1}" != 0 ]]; then
   STACK=local STACK_ENV="$STATE_DIR/stack.env.new" scripts/walkthrough.sh user
 fi
 
+# The functions' environment from the template (ALLOWED_ORIGIN, ...), as Lambda would set it.
+"$GATEWAY" function-env "${template_args[@]}" >"$STATE_DIR/function.env"
+
 log "starting the function (cargo lambda watch) on 127.0.0.1:$FUNCTION_PORT"
 start_function() {
-  start function cargo lambda watch "${watch_profile[@]}" --invoke-address 127.0.0.1 --invoke-port "$FUNCTION_PORT"
+  start function cargo lambda watch "${watch_profile[@]}" --invoke-address 127.0.0.1 --invoke-port "$FUNCTION_PORT" \
+    --env-file "$STATE_DIR/function.env"
   wait_for "cargo lambda watch" port_open "$FUNCTION_PORT"
   # One invocation per function, so the first real request does not wait for a process to start.
   for function in $("$GATEWAY" functions "${template_args[@]}"); do
@@ -137,25 +174,32 @@ start_function() {
 }
 start_function
 
-log "starting the HTTP API on 127.0.0.1:$API_PORT"
+log "starting the APIs on 127.0.0.1:$API_PORT (HTTP API) and 127.0.0.1:$REST_API_PORT (REST API)"
+jwks_origin=()
+[[ "$COGNITO" == local ]] && jwks_origin=(--jwks-origin "$cognito_endpoint")
 # shellcheck disable=SC2086 # GATEWAY_ARGS is a list of options
-start api "$GATEWAY" serve "${template_args[@]}" --port "$API_PORT" \
-  --invoke-endpoint "http://127.0.0.1:$FUNCTION_PORT" --jwks-origin "$cognito_endpoint" $GATEWAY_ARGS
+start api "$GATEWAY" serve "${template_args[@]}" "${listen_args[@]}" \
+  --invoke-endpoint "http://127.0.0.1:$FUNCTION_PORT" "${jwks_origin[@]}" $GATEWAY_ARGS
 wait_for "the HTTP API" port_open "$API_PORT"
+wait_for "the REST API" port_open "$REST_API_PORT"
 mv "$STATE_DIR/stack.env.new" "$STATE_DIR/stack.env"
+# shellcheck disable=SC1091
+source "$STATE_DIR/stack.env"
 
 cat >&2 <<BANNER
 
 Local stack ready in $((SECONDS - started))s. Ctrl-C stops it.
-  API        http://127.0.0.1:$API_PORT   $("$GATEWAY" routes "${template_args[@]}" | paste -sd ';')
-  Cognito    $cognito_endpoint   pool $pool_id, client $client_id, user user-a
+  HTTP API   $API_URL   GET /hello (JWT authorizer)
+  REST API   $REST_API_URL   GET /hello (Cognito user pool authorizer)
+  Cognito    ${cognito_endpoint:-the deployed pool (COGNITO=aws)}   pool $pool_id, client $client_id${cognito_endpoint:+, user user-a}
   Function   http://127.0.0.1:$FUNCTION_PORT   (cargo lambda watch: saves reload the code)
   Logs       $STATE_DIR/logs/    Endpoints and ids: source $STATE_DIR/stack.env
 
 Try it (another terminal):
-  curl -i http://127.0.0.1:$API_PORT/hello                                   # 401
+  curl -i $API_URL/hello                                  # 401
   TOKEN=\$(make -s token STACK=local)
-  curl -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:$API_PORT/hello    # 200
+  curl -H "Authorization: Bearer \$TOKEN" $API_URL/hello        # 200, through the HTTP API
+  curl -H "Authorization: Bearer \$TOKEN" $REST_API_URL/hello    # 200, through the REST API
 
 BANNER
 log "ready"
@@ -165,12 +209,14 @@ log "ready"
 while true; do
   wait -n "${pids[@]}" || true
   for name in cognito api; do
+    [[ -n "${pid_of[$name]:-}" ]] || continue
     kill -0 "${pid_of[$name]}" 2>/dev/null || die "$name exited on its own (see $STATE_DIR/logs/$name.log)"
   done
   if ! kill -0 "${pid_of[function]}" 2>/dev/null; then
     log "the function endpoint exited; starting it again"
     kill -KILL -- "-${pid_of[function]}" 2>/dev/null || true
-    pids=("${pid_of[cognito]}" "${pid_of[api]}")
+    pids=()
+    for name in cognito api; do [[ -n "${pid_of[$name]:-}" ]] && pids+=("${pid_of[$name]}"); done
     start_function
     log "the function endpoint is back"
   fi

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The walkthrough's Cognito and curl steps, against the deployed stack (STACK=aws, ids from the
-# stack's outputs) or the local one (STACK=local, ids from .local/stack.env).
+# stack's outputs) or the local one (STACK=local, ids from .local/stack.env), through the HTTP API
+# (API=http, the default) or the REST API (API=rest).
 #
 #   walkthrough.sh user    admin-create-user (email verified, no invitation) + permanent password
 #   walkthrough.sh token   admin-initiate-auth ADMIN_USER_PASSWORD_AUTH; prints the ID token
@@ -14,6 +15,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 : "${STACK:=aws}" "${STACK_NAME:=hello-api}" "${USERNAME:=user-a}" "${EMAIL:=usera@example.com}" "${TOKEN_USE:=id}"
+: "${API:=http}"
 AWS=${AWS:-.tools/aws/bin/aws}
 PYTHON=${PYTHON:-.tools/aws/bin/python}
 # The one password the local stack gives its users; Cognito emulator only, never AWS.
@@ -28,8 +30,12 @@ load_stack() {
       [[ -f "${STACK_ENV:-.local/stack.env}" ]] || die "no local stack is running (start it with: make local)"
       # shellcheck disable=SC1091
       source "${STACK_ENV:-.local/stack.env}"
-      endpoint=(--endpoint-url "$COGNITO_ENDPOINT")
-      export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION="$REGION"
+      if [[ -n "${COGNITO_ENDPOINT:-}" ]]; then
+        endpoint=(--endpoint-url "$COGNITO_ENDPOINT")
+        export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+      fi
+      # Otherwise (COGNITO=aws) the deployed pool, with your own credentials.
+      export AWS_DEFAULT_REGION="$REGION"
       ;;
     aws)
       output() {
@@ -39,6 +45,7 @@ load_stack() {
       USER_POOL_ID=$(output UserPoolId) || die "cannot read the outputs of stack $STACK_NAME (deployed? credentials?)"
       USER_POOL_CLIENT_ID=$(output UserPoolClientId)
       API_URL=$(output ApiUrl)
+      REST_API_URL=$(output RestApiUrl)
       ;;
     *) die "STACK must be aws or local, not '$STACK'" ;;
   esac
@@ -85,7 +92,14 @@ get_token() {
 }
 
 call() {
-  local url="${API_URL%/}/hello" token
+  local base token
+  case "$API" in
+    http) base=$API_URL ;;
+    rest) base=${REST_API_URL:-} ;;
+    *) die "API must be http or rest, not '$API'" ;;
+  esac
+  [[ -n "$base" ]] || die "the stack has no $API API"
+  local url="${base%/}/hello"
   echo "GET $url without a token:"
   curl -sS -w '\n-> HTTP %{http_code}\n' "$url"
   token=$(get_token)

@@ -2,8 +2,11 @@
 //! handling of each is tested against the real `cargo lambda watch` and runtime:
 //! - `/fault/error`: the handler returns an error (Lambda: a function error);
 //! - `/fault/malformed`: the result is not a valid API Gateway response;
+//! - `/fault/slow`: answers after 3 s, longer than its `Timeout`;
 //! - `/fault/crash`: the process exits in the middle of the invocation;
 //! - anything else: a valid 200.
+//!
+//! It answers payload 2.0 (`rawPath`) and 1.0 (`path`) events alike.
 //!
 //! Never deployed: template.yaml does not name it.
 
@@ -11,10 +14,21 @@ use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use serde_json::{Value, json};
 
 async fn handle(event: LambdaEvent<Value>) -> Result<Value, Error> {
-    match event.payload["rawPath"].as_str().unwrap_or_default() {
-        "/fault/error" => Err("failing on purpose".into()),
-        "/fault/malformed" => Ok(json!({"statusCode": "not a number", "body": 42})),
-        "/fault/crash" => std::process::exit(3),
+    let payload = &event.payload;
+    let path = payload["rawPath"].as_str().or(payload["path"].as_str());
+    let kind = path
+        .unwrap_or_default()
+        .rsplit('/')
+        .next()
+        .unwrap_or_default();
+    match kind {
+        "error" => Err("failing on purpose".into()),
+        "malformed" => Ok(json!({"statusCode": "not a number", "body": 42})),
+        "slow" => {
+            tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+            Ok(json!({"statusCode": 200, "body": "too late"}))
+        }
+        "crash" => std::process::exit(3),
         _ => Ok(
             json!({"statusCode": 200, "headers": {"content-type": "application/json"}, "body": "{\"ok\":true}"}),
         ),

@@ -4,8 +4,9 @@
 //! - HTTP API (payload 2.0, JWT authorizer): `requestContext.authorizer.jwt.claims`, where every
 //!   value is a string (`"email_verified": "true"`, `"cognito:groups": "[admin dev]"`), plus
 //!   `requestContext.authorizer.jwt.scopes` (null unless the route has authorization scopes).
-//! - REST API (payload 1.0, Cognito authorizer): `requestContext.authorizer.claims`, a JSON object
-//!   whose values are usually strings but may be JSON arrays or booleans.
+//! - REST API (payload 1.0, Cognito user pool authorizer): `requestContext.authorizer.claims`,
+//!   every value a string too, but several groups arrive comma-separated (`"admin,dev"`) and
+//!   `exp`/`iat` as dates. JSON arrays and booleans are read as well (hand-written events).
 //!
 //! Everything else in the crate works with the typed [`Claims`].
 
@@ -167,7 +168,10 @@ impl<'a> RawClaims<'a> {
     fn list(&self, name: &'static str) -> Result<Vec<String>, AuthError> {
         match self.get(name) {
             None => Ok(Vec::new()),
-            Some(RawClaim::Str(s)) => Ok(parse_bracketed_list(s)),
+            Some(RawClaim::Str(s)) => Ok(match self {
+                Self::Strings(_) => parse_bracketed_list(s),
+                Self::Json(_) => parse_comma_list(s),
+            }),
             Some(RawClaim::Json(Value::Array(items))) => items
                 .iter()
                 .map(|item| item.as_str().map(str::to_owned))
@@ -192,9 +196,26 @@ fn parse_bracketed_list(raw: &str) -> Vec<String> {
     inner.split_whitespace().map(str::to_owned).collect()
 }
 
+/// The REST API's Cognito authorizer renders an array claim as `"admin,dev"`.
+fn parse_comma_list(raw: &str) -> Vec<String> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn comma_lists_as_the_rest_api_sends_them() {
+        assert_eq!(parse_comma_list("admin,dev"), ["admin", "dev"]);
+        assert_eq!(parse_comma_list("admin"), ["admin"]);
+        assert_eq!(parse_comma_list(""), Vec::<String>::new());
+        assert_eq!(parse_comma_list("a, b,,c"), ["a", "b", "c"]);
+    }
 
     #[test]
     fn bracketed_lists_in_every_form_api_gateway_and_tests_use() {

@@ -1,8 +1,10 @@
 //! Routing and the `GET /hello` handler.
 
+use std::sync::OnceLock;
+
 use lambda_http::{
     Body, Error, Request, RequestExt, Response,
-    http::{Method, StatusCode},
+    http::{HeaderValue, Method, StatusCode, header},
 };
 use serde::Serialize;
 
@@ -19,9 +21,25 @@ struct Greeting<'a> {
     claims: &'a Claims,
 }
 
-/// The Lambda entry point: never returns `Err`, because API Gateway turns an `Err` into a 502.
-/// Every outcome, expected or not, is a response with a status code.
+/// The Lambda entry point, with the allowed origin of `ALLOWED_ORIGIN` (read once).
 pub async fn handle(req: Request) -> Result<Response<Body>, Error> {
+    static ALLOWED_ORIGIN: OnceLock<Option<HeaderValue>> = OnceLock::new();
+    let origin = ALLOWED_ORIGIN.get_or_init(|| {
+        std::env::var("ALLOWED_ORIGIN")
+            .ok()
+            .and_then(|origin| HeaderValue::from_str(&origin).ok())
+    });
+    handle_for_origin(req, origin.as_ref()).await
+}
+
+/// Never returns `Err`, because API Gateway turns an `Err` into a 502: every outcome, expected
+/// or not, is a response with a status code. Every response allows `allowed_origin` (CORS): a
+/// REST API passes the function's headers through untouched, so the function must say it; an
+/// HTTP API replaces them with its own `CorsConfiguration`.
+pub async fn handle_for_origin(
+    req: Request,
+    allowed_origin: Option<&HeaderValue>,
+) -> Result<Response<Body>, Error> {
     let request_id = req
         .lambda_context_ref()
         .map(|ctx| ctx.request_id.clone())
@@ -43,6 +61,12 @@ pub async fn handle(req: Request) -> Result<Response<Body>, Error> {
         sub = sub.as_deref().unwrap_or("-"),
         "request handled"
     );
+    let mut response = response;
+    if let Some(origin) = allowed_origin {
+        response
+            .headers_mut()
+            .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+    }
     Ok(response)
 }
 

@@ -29,5 +29,5 @@ mod logging;
 pub mod response;
 
 pub use claims::{AuthError, Claims, TokenUse};
-pub use handler::handle;
+pub use handler::{handle, handle_for_origin};
 pub use logging::init_logging;

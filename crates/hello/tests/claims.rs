@@ -3,7 +3,7 @@
 
 mod fixtures;
 
-use fixtures::{ACCESS_TOKEN, GROUPS, ID_TOKEN, NO_AUTHORIZER, REST_COGNITO};
+use fixtures::{ACCESS_TOKEN, GROUPS, ID_TOKEN, NO_AUTHORIZER, REST_ID_TOKEN};
 
 use hello::{AuthError, Claims, TokenUse};
 use serde_json::{Value, json};
@@ -22,7 +22,7 @@ fn v2_with_claims(claims: Value) -> String {
 
 /// The REST API event with `requestContext.authorizer` replaced by `authorizer`.
 fn v1_with_authorizer(authorizer: Value) -> String {
-    let mut event: Value = serde_json::from_str(REST_COGNITO).unwrap();
+    let mut event: Value = serde_json::from_str(REST_ID_TOKEN).unwrap();
     event["requestContext"]["authorizer"] = authorizer;
     event.to_string()
 }
@@ -72,8 +72,8 @@ fn http_api_groups_arrive_as_a_bracketed_string() {
 }
 
 #[test]
-fn rest_api_cognito_authorizer_claims_with_a_json_array() {
-    let claims = claims_of(REST_COGNITO).unwrap();
+fn rest_api_cognito_authorizer_claims_as_api_gateway_sends_them() {
+    let claims = claims_of(REST_ID_TOKEN).unwrap();
     assert_eq!(
         claims,
         Claims {
@@ -81,12 +81,31 @@ fn rest_api_cognito_authorizer_claims_with_a_json_array() {
             username: "user-a".into(),
             email: Some("usera@example.com".into()),
             email_verified: Some(true),
-            groups: vec!["admin".into()],
+            groups: vec!["admin".into(), "dev".into()],
             token_use: Some(TokenUse::Id),
             client_id: Some("4r3o1vbb0e2j1cnm9u8qugp5u4".into()),
             scopes: vec![],
         }
     );
+}
+
+#[test]
+fn rest_api_groups_one_or_several_and_hand_written_arrays() {
+    let with = |groups: Value| {
+        let mut claims = json!({"sub": "abc"});
+        claims["cognito:groups"] = groups;
+        claims_of(&v1_with_authorizer(json!({ "claims": claims })))
+            .unwrap()
+            .groups
+    };
+    assert_eq!(with(json!("team_manager")), ["team_manager"]);
+    assert_eq!(
+        with(json!("admin,staging-manager")),
+        ["admin", "staging-manager"]
+    );
+    assert_eq!(with(json!(["admin", "dev"])), ["admin", "dev"]);
+    // The HTTP API's form is not the REST API's: brackets stay part of the names.
+    assert_eq!(with(json!("[admin dev]")), ["[admin dev]"]);
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 mod fixtures;
 
-use fixtures::{ACCESS_TOKEN, GROUPS, ID_TOKEN, NO_AUTHORIZER, REST_COGNITO};
+use fixtures::{ACCESS_TOKEN, GROUPS, ID_TOKEN, NO_AUTHORIZER, REST_ID_TOKEN};
 
 use lambda_http::{Body, http::HeaderMap};
 use serde_json::{Value, json};
@@ -64,7 +64,7 @@ async fn claims_without_a_subject_are_401() {
 
 #[tokio::test]
 async fn a_malformed_claim_is_401_not_a_5xx() {
-    let mut event: Value = serde_json::from_str(REST_COGNITO).unwrap();
+    let mut event: Value = serde_json::from_str(REST_ID_TOKEN).unwrap();
     event["requestContext"]["authorizer"]["claims"]["sub"] = json!({"nested": true});
     let answer = call(&event.to_string()).await;
     assert_eq!((answer.status, answer.body), (401, unauthorized()));
@@ -149,7 +149,7 @@ async fn groups_are_listed() {
 
 #[tokio::test]
 async fn rest_api_cognito_authorizer_greets_the_user() {
-    let answer = call(REST_COGNITO).await;
+    let answer = call(REST_ID_TOKEN).await;
     assert_eq!(answer.status, 200);
     assert_eq!(
         answer.body,
@@ -159,10 +159,42 @@ async fn rest_api_cognito_authorizer_greets_the_user() {
             "username": "user-a",
             "email": "usera@example.com",
             "email_verified": true,
-            "groups": ["admin"],
+            "groups": ["admin", "dev"],
             "token_use": "id",
             "client_id": "4r3o1vbb0e2j1cnm9u8qugp5u4",
             "scopes": []
         })
+    );
+}
+
+#[tokio::test]
+async fn both_apis_give_the_same_user_the_same_greeting() {
+    // The same token's claims, as each API renders them: groups `[admin dev]` (HTTP API) and
+    // `admin,dev` (REST API).
+    let mut http: Value = serde_json::from_str(ID_TOKEN).unwrap();
+    http["requestContext"]["authorizer"]["jwt"]["claims"]["cognito:groups"] = json!("[admin dev]");
+    let through_http = call(&http.to_string()).await;
+    let through_rest = call(REST_ID_TOKEN).await;
+    assert_eq!(through_http.status, 200);
+    assert_eq!(through_http.body, through_rest.body);
+}
+
+#[tokio::test]
+async fn every_response_allows_the_configured_origin() {
+    let origin = lambda_http::http::HeaderValue::from_static("http://localhost:5173");
+    for event in [REST_ID_TOKEN, NO_AUTHORIZER] {
+        let req = lambda_http::request::from_str(event).unwrap();
+        let response = hello::handle_for_origin(req, Some(&origin)).await.unwrap();
+        assert_eq!(
+            response.headers().get("access-control-allow-origin"),
+            Some(&origin)
+        );
+    }
+    let req = lambda_http::request::from_str(REST_ID_TOKEN).unwrap();
+    let response = hello::handle_for_origin(req, None).await.unwrap();
+    assert!(
+        !response
+            .headers()
+            .contains_key("access-control-allow-origin")
     );
 }

@@ -5,7 +5,7 @@
 
 mod fixtures;
 
-use fixtures::{ID_TOKEN, REST_COGNITO};
+use fixtures::{ID_TOKEN, REST_ID_TOKEN};
 
 use lambda_http::Body;
 use proptest::prelude::*;
@@ -131,7 +131,7 @@ proptest! {
 
     #[test]
     fn proptest_any_rest_api_claims(claims in prop::collection::hash_map(claim_name(), any_json(), 0..10)) {
-        let mut event: Value = serde_json::from_str(REST_COGNITO).unwrap();
+        let mut event: Value = serde_json::from_str(REST_ID_TOKEN).unwrap();
         event["requestContext"]["authorizer"]["claims"] = json!(claims);
         let (status, _) = handle(&event.to_string()).expect("a well-shaped event deserializes");
         prop_assert!(status == 200 || status == 401, "status {}", status);
@@ -139,7 +139,7 @@ proptest! {
 
     #[test]
     fn proptest_any_field_of_the_event_replaced(which in any::<prop::sample::Index>(), value in any_json(), rest in any::<bool>()) {
-        let mut event: Value = serde_json::from_str(if rest { REST_COGNITO } else { ID_TOKEN }).unwrap();
+        let mut event: Value = serde_json::from_str(if rest { REST_ID_TOKEN } else { ID_TOKEN }).unwrap();
         let mut paths = Vec::new();
         pointers(&event, String::new(), &mut paths);
         // Fields API Gateway itself sets or validates: lambda_http 1.3 builds the request URI from

@@ -1,0 +1,358 @@
+//! The verifier core both authorizer types share: identity value -> token -> RSA algorithm ->
+//! `kid` -> an allowed issuer -> its key -> signature -> time claims. What differs between the
+//! HTTP API JWT authorizer and the REST API Cognito authorizer is in [`crate::policy`].
+
+use std::sync::{
+    Arc, Mutex, PoisonError,
+    atomic::{AtomicU64, Ordering},
+};
+
+use jsonwebtoken::{Algorithm, Validation, errors::ErrorKind};
+use lru::LruCache;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::keys::{FetchJwks, KeyCache, KeyError, VerificationKey};
+
+/// API Gateway only accepts RSA-signed tokens.
+const RSA_ALGORITHMS: [Algorithm; 6] = [
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+];
+
+/// Tokens longer than this are refused before any parsing. Cognito tokens are 1-2 KB; API Gateway
+/// caps all request headers together at 10 KB.
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+
+/// Memory for remembered tokens (token text + claims), by default.
+pub const REMEMBERED_BYTES: usize = 4 * 1024 * 1024;
+
+/// The verified claims of a token, shared rather than copied per request.
+pub type Claims = Arc<Map<String, Value>>;
+
+/// Why a request was refused. The policy decides what the client sees (401 or 403, headers);
+/// the reason itself goes to the log and, for the HTTP API, to `www-authenticate`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    #[error("the token does not have a required scope")]
+    Forbidden { required: Vec<String> },
+}
+
+/// The token of an identity value: `Bearer <jwt>` or a bare `<jwt>` (both authorizer types take
+/// either). The scheme is matched case-insensitively, as HTTP auth schemes are (RFC 9110, 11.1).
+pub fn bearer_token(identity: Option<&str>) -> Result<&str, Refusal> {
+    let value = identity
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .ok_or(Refusal::Unauthorized("the request has no token"))?;
+    if value.len() > MAX_TOKEN_BYTES {
+        return Err(Refusal::Unauthorized("the token is too large"));
+    }
+    let token = match value.split_once(' ') {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim_start(),
+        _ => value,
+    };
+    if token.is_empty() || token.contains(char::is_whitespace) {
+        return Err(Refusal::Unauthorized("the token is malformed"));
+    }
+    Ok(token)
+}
+
+/// Counters of the remembered-token cache.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VerifierStats {
+    /// Tokens whose signature was remembered: no RSA.
+    pub remembered: u64,
+    /// Signatures checked with RSA.
+    pub signatures_checked: u64,
+    /// Entries dropped to stay within the memory bound (expired ones count too).
+    pub evicted: u64,
+}
+
+pub struct Verifier<F> {
+    keys: Arc<KeyCache<F>>,
+    remembered: Mutex<Remembered>,
+    hits: AtomicU64,
+    checks: AtomicU64,
+}
+
+#[derive(Deserialize)]
+struct UnverifiedIssuer {
+    iss: Option<Value>,
+}
+
+impl<F: FetchJwks> Verifier<F> {
+    pub fn new(keys: Arc<KeyCache<F>>) -> Self {
+        Self::with_memory(keys, REMEMBERED_BYTES)
+    }
+
+    /// A verifier that remembers verified tokens in at most `bytes` of memory.
+    pub fn with_memory(keys: Arc<KeyCache<F>>, bytes: usize) -> Self {
+        Self {
+            keys,
+            remembered: Mutex::new(Remembered::new(bytes)),
+            hits: AtomicU64::new(0),
+            checks: AtomicU64::new(0),
+        }
+    }
+
+    pub fn keys(&self) -> &KeyCache<F> {
+        &self.keys
+    }
+
+    pub fn stats(&self) -> VerifierStats {
+        VerifierStats {
+            remembered: self.hits.load(Ordering::Relaxed),
+            signatures_checked: self.checks.load(Ordering::Relaxed),
+            evicted: self
+                .remembered
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .evicted,
+        }
+    }
+
+    /// Verifies `token`: signed with an RSA key of one of `issuers` (by `kid`), issued by that
+    /// issuer, not expired, not used before `nbf` or its `iat`. `now` is Unix time in seconds.
+    pub async fn verify(
+        &self,
+        token: &str,
+        issuers: &[String],
+        now: u64,
+    ) -> Result<Claims, Refusal> {
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|_| Refusal::Unauthorized("the token is malformed"))?;
+        if !RSA_ALGORITHMS.contains(&header.alg) {
+            return Err(Refusal::Unauthorized(
+                "the token is not signed with an RSA algorithm",
+            ));
+        }
+        let kid = header
+            .kid
+            .as_deref()
+            .ok_or(Refusal::Unauthorized("the token has no key id (kid)"))?;
+        // The issuer picks the key set, so it is checked before any key is fetched: a token can
+        // only ever make this fetch the keys of an issuer the template names.
+        let unverified: UnverifiedIssuer =
+            jsonwebtoken::dangerous::insecure_decode_claims(token)
+                .map_err(|_| Refusal::Unauthorized("the token is malformed"))?;
+        let issuer = match unverified.iss {
+            Some(Value::String(iss)) if issuers.contains(&iss) => iss,
+            _ => {
+                return Err(Refusal::Unauthorized(
+                    "the token does not have a valid issuer",
+                ));
+            }
+        };
+        let key = self.keys.key(&issuer, kid).await.map_err(|err| match err {
+            KeyError::UnknownKid(_) => {
+                Refusal::Unauthorized("the token's signing key is not in the issuer's key set")
+            }
+            KeyError::Unavailable(_) => {
+                Refusal::Unauthorized("the issuer's signing keys could not be fetched")
+            }
+        })?;
+        let claims = match self.remembered(token, &key) {
+            Some(claims) => claims,
+            None => {
+                let claims = Arc::new(self.check_signature(token, header.alg, &key)?);
+                check_times(&claims, now)?;
+                self.remember(token, &claims, key, now);
+                return Ok(claims);
+            }
+        };
+        check_times(&claims, now)?;
+        Ok(claims)
+    }
+
+    fn check_signature(
+        &self,
+        token: &str,
+        alg: Algorithm,
+        key: &VerificationKey,
+    ) -> Result<Map<String, Value>, Refusal> {
+        if key.algorithm.is_some_and(|expected| expected != alg) {
+            return Err(Refusal::Unauthorized(
+                "the token's algorithm does not match its signing key",
+            ));
+        }
+        self.checks.fetch_add(1, Ordering::Relaxed);
+        // The library checks the signature only; claims are checked by `check_times` and the
+        // policies, with API Gateway's rules and an explicit clock.
+        let mut validation = Validation::new(alg);
+        validation.required_spec_claims.clear();
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.validate_aud = false;
+        jsonwebtoken::decode::<Map<String, Value>>(token, &key.key, &validation)
+            .map(|data| data.claims)
+            .map_err(|err| {
+                Refusal::Unauthorized(match err.kind() {
+                    ErrorKind::InvalidSignature => "the token signature is invalid",
+                    _ => "the token is malformed",
+                })
+            })
+    }
+
+    /// The claims of `token` if its signature was checked before with this very key.
+    fn remembered(&self, token: &str, key: &Arc<VerificationKey>) -> Option<Claims> {
+        let mut remembered = self
+            .remembered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let claims = remembered.get(token, key)?;
+        self.hits.fetch_add(1, Ordering::Relaxed);
+        Some(claims)
+    }
+
+    fn remember(&self, token: &str, claims: &Claims, key: Arc<VerificationKey>, now: u64) {
+        let exp = claims.get("exp").and_then(Value::as_f64).unwrap_or(0.0) as u64;
+        self.remembered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(token, Arc::clone(claims), key, exp, now);
+    }
+}
+
+/// `exp` (required) after now; `nbf` and `iat`, when present, not after now.
+fn check_times(claims: &Map<String, Value>, now: u64) -> Result<(), Refusal> {
+    let time = |name: &str| -> Result<Option<f64>, Refusal> {
+        match claims.get(name) {
+            None => Ok(None),
+            Some(value) => value.as_f64().map(Some).ok_or(Refusal::Unauthorized(
+                "the token has a malformed time claim",
+            )),
+        }
+    };
+    let now = now as f64;
+    match time("exp")? {
+        None => return Err(Refusal::Unauthorized("the token has no expiry (exp)")),
+        Some(exp) if exp <= now => return Err(Refusal::Unauthorized("the token has expired")),
+        Some(_) => {}
+    }
+    if time("nbf")?.is_some_and(|nbf| nbf > now) {
+        return Err(Refusal::Unauthorized("the token is not valid yet (nbf)"));
+    }
+    if time("iat")?.is_some_and(|iat| iat > now) {
+        return Err(Refusal::Unauthorized(
+            "the token was issued in the future (iat)",
+        ));
+    }
+    Ok(())
+}
+
+/// Tokens whose signature was checked, so a client sending the same token again (they do, for up
+/// to an hour) does not pay for RSA again (BENCHMARKS.md). Bounded by bytes; when full, expired
+/// entries go first, then the least recently used. An entry counts only while its key is still
+/// the issuer's key for its `kid` (a rotated key voids it).
+struct Remembered {
+    entries: LruCache<Box<str>, Entry>,
+    bytes: usize,
+    max_bytes: usize,
+    /// The earliest `exp` of any entry: when it is in the past, a purge has something to drop.
+    earliest_exp: u64,
+    evicted: u64,
+}
+
+struct Entry {
+    claims: Claims,
+    key: Arc<VerificationKey>,
+    exp: u64,
+    bytes: usize,
+}
+
+/// What an entry costs besides its token and claims text (map slots, Arcs, the LRU links).
+const ENTRY_OVERHEAD: usize = 128;
+
+impl Remembered {
+    fn new(max_bytes: usize) -> Self {
+        Self {
+            entries: LruCache::unbounded(),
+            bytes: 0,
+            max_bytes,
+            earliest_exp: u64::MAX,
+            evicted: 0,
+        }
+    }
+
+    fn get(&mut self, token: &str, key: &Arc<VerificationKey>) -> Option<Claims> {
+        let entry = self.entries.get(token)?;
+        if Arc::ptr_eq(&entry.key, key) {
+            return Some(Arc::clone(&entry.claims));
+        }
+        // Verified with a key that is no longer the issuer's: verify again.
+        if let Some(entry) = self.entries.pop(token) {
+            self.bytes -= entry.bytes;
+        }
+        None
+    }
+
+    fn insert(
+        &mut self,
+        token: &str,
+        claims: Claims,
+        key: Arc<VerificationKey>,
+        exp: u64,
+        now: u64,
+    ) {
+        let claims_bytes: usize = claims
+            .iter()
+            .map(|(name, value)| name.len() + value.to_string().len())
+            .sum();
+        let bytes = token.len() + claims_bytes + ENTRY_OVERHEAD;
+        if bytes > self.max_bytes {
+            return;
+        }
+        if let Some(old) = self.entries.pop(token) {
+            self.bytes -= old.bytes;
+        }
+        if self.bytes + bytes > self.max_bytes && self.earliest_exp <= now {
+            self.drop_expired(now);
+        }
+        while self.bytes + bytes > self.max_bytes {
+            let Some((_, oldest)) = self.entries.pop_lru() else {
+                break;
+            };
+            self.bytes -= oldest.bytes;
+            self.evicted += 1;
+        }
+        self.earliest_exp = self.earliest_exp.min(exp);
+        self.bytes += bytes;
+        self.entries.put(
+            token.into(),
+            Entry {
+                claims,
+                key,
+                exp,
+                bytes,
+            },
+        );
+    }
+
+    fn drop_expired(&mut self, now: u64) {
+        let expired: Vec<Box<str>> = self
+            .entries
+            .iter()
+            .filter(|(_, entry)| entry.exp <= now)
+            .map(|(token, _)| token.clone())
+            .collect();
+        for token in expired {
+            if let Some(entry) = self.entries.pop(&token) {
+                self.bytes -= entry.bytes;
+                self.evicted += 1;
+            }
+        }
+        self.earliest_exp = self
+            .entries
+            .iter()
+            .map(|(_, entry)| entry.exp)
+            .min()
+            .unwrap_or(u64::MAX);
+    }
+}

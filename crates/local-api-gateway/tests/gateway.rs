@@ -1,0 +1,802 @@
+//! One request at a time through `Gateway::handle`, for the template's HTTP API and REST API,
+//! with keys generated at test time and a recording in-memory invoker: routing, auth, limits,
+//! CORS, and how function results and failures become responses.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "support/keys.rs"]
+mod keys;
+
+use std::{
+    collections::BTreeMap,
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use axum::{
+    body::{Body, to_bytes},
+    http::{Request, Response},
+};
+use jsonwebtoken::jwk::JwkSet;
+use keys::{issuer_key, jwks};
+use local_api_gateway::{
+    gateway::{AuthOutcome, Gateway, Outcome, Settings},
+    invoke::{Invoke, InvokeError},
+    keys::{FetchError, FetchJwks, KeyCache},
+    template::{ApiType, LocalValues, Resolver, Template, read_api},
+    verify::Verifier,
+};
+use serde_json::{Value, json};
+
+const POOL: &str = "us-east-1_TEST";
+const CLIENT: &str = "client-1";
+const ORIGIN: &str = "http://localhost:5173";
+
+struct StaticJwks(JwkSet);
+
+impl FetchJwks for StaticJwks {
+    async fn fetch(&self, _issuer: &str) -> Result<JwkSet, FetchError> {
+        Ok(self.0.clone())
+    }
+}
+
+/// Records every invocation (function, event, deadline) and answers with a fixed result.
+#[derive(Clone)]
+struct Recorder {
+    answer: Result<Value, InvokeError>,
+    calls: Arc<Mutex<Vec<(String, Value, Duration)>>>,
+}
+
+impl Invoke for Recorder {
+    async fn invoke(
+        &self,
+        function: &str,
+        payload: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<Vec<u8>, InvokeError> {
+        let event = serde_json::from_slice(&payload).unwrap();
+        self.calls
+            .lock()
+            .unwrap()
+            .push((function.to_owned(), event, timeout));
+        self.answer.clone().map(|v| serde_json::to_vec(&v).unwrap())
+    }
+}
+
+type Api = Gateway<StaticJwks, Recorder>;
+
+/// The template's API of `kind`, with keys generated at test time and a recording invoker.
+fn gateway(kind: ApiType, answer: Result<Value, InvokeError>) -> (Api, Recorder) {
+    gateway_with(kind, answer, |_| {})
+}
+
+/// Like [`gateway`], with the API read from the template changed by `change` first.
+fn gateway_with(
+    kind: ApiType,
+    answer: Result<Value, InvokeError>,
+    change: impl FnOnce(&mut local_api_gateway::api::Api),
+) -> (Api, Recorder) {
+    let text = include_str!("../../../template.yaml");
+    let template = Template::parse(text).unwrap();
+    let values = LocalValues {
+        resource_ids: BTreeMap::from([
+            ("UserPool".into(), POOL.into()),
+            ("UserPoolClient".into(), CLIENT.into()),
+        ]),
+        ..LocalValues::default()
+    };
+    let mut api = read_api(&template, &Resolver::new(&template, &values), kind, None)
+        .unwrap()
+        .unwrap();
+    change(&mut api);
+    let recorder = Recorder {
+        answer,
+        calls: Arc::default(),
+    };
+    let settings = Settings {
+        account_id: "123456789012".into(),
+        api_id: "local".into(),
+        port: 3000,
+    };
+    let keys = Arc::new(KeyCache::new(StaticJwks(jwks(&[issuer_key()]))));
+    (
+        Gateway::new(
+            api,
+            Arc::new(Verifier::new(keys)),
+            recorder.clone(),
+            settings,
+        ),
+        recorder,
+    )
+}
+
+fn local_api(answer: Result<Value, InvokeError>) -> (Api, Recorder) {
+    gateway(ApiType::Http, answer)
+}
+
+fn rest_api(answer: Result<Value, InvokeError>) -> (Api, Recorder) {
+    gateway(ApiType::Rest, answer)
+}
+
+fn ok_function() -> Result<Value, InvokeError> {
+    Ok(
+        json!({"statusCode": 200, "headers": {"content-type": "application/json"}, "body": "{\"ok\":true}"}),
+    )
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+fn id_token() -> String {
+    let now = now();
+    issuer_key().sign(&json!({
+        "sub": "abc", "aud": CLIENT, "token_use": "id", "cognito:username": "user-a",
+        "iss": format!("https://cognito-idp.us-east-1.amazonaws.com/{POOL}"),
+        "iat": now, "exp": now + 600, "cognito:groups": ["admin", "dev"],
+    }))
+}
+
+fn access_token() -> String {
+    let now = now();
+    issuer_key().sign(&json!({
+        "sub": "abc", "client_id": CLIENT, "token_use": "access", "username": "user-a",
+        "iss": format!("https://cognito-idp.us-east-1.amazonaws.com/{POOL}"),
+        "scope": "aws.cognito.signin.user.admin", "iat": now, "exp": now + 600,
+    }))
+}
+
+struct Answer {
+    status: u16,
+    headers: axum::http::HeaderMap,
+    body: Vec<u8>,
+    outcome: Outcome,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap()
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|v| v.to_str().unwrap())
+    }
+}
+
+async fn send(api: &Api, request: Request<Body>) -> Answer {
+    let peer: SocketAddr = "127.0.0.1:50000".parse().unwrap();
+    let response: Response<Body> = api.handle(request, peer).await;
+    let (parts, body) = response.into_parts();
+    Answer {
+        status: parts.status.as_u16(),
+        outcome: parts.extensions.get::<Outcome>().cloned().unwrap(),
+        headers: parts.headers,
+        body: to_bytes(body, usize::MAX).await.unwrap().to_vec(),
+    }
+}
+
+fn get(uri: &str) -> axum::http::request::Builder {
+    Request::builder()
+        .method("GET")
+        .uri(uri)
+        .header("host", "127.0.0.1:3000")
+}
+
+#[tokio::test]
+async fn an_unknown_route_is_404_and_invokes_nothing() {
+    let (api, recorder) = local_api(ok_function());
+    for request in [
+        get("/nope").body(Body::empty()).unwrap(),
+        Request::builder()
+            .method("POST")
+            .uri("/hello")
+            .body(Body::empty())
+            .unwrap(),
+    ] {
+        let answer = send(&api, request).await;
+        assert_eq!(
+            (answer.status, answer.json()),
+            (404, json!({"message": "Not Found"}))
+        );
+        assert_eq!(answer.header("content-type"), Some("application/json"));
+    }
+    assert!(recorder.calls.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn no_token_is_401_with_a_challenge_and_invokes_nothing() {
+    let (api, recorder) = local_api(ok_function());
+    let answer = send(&api, get("/hello").body(Body::empty()).unwrap()).await;
+    assert_eq!(
+        (answer.status, answer.json()),
+        (401, json!({"message": "Unauthorized"}))
+    );
+    assert_eq!(
+        answer.header("www-authenticate"),
+        Some(
+            r#"Bearer scope="" error="invalid_token" error_description="the request has no token""#
+        )
+    );
+    assert_eq!(
+        answer.outcome.auth,
+        AuthOutcome::Refused("the request has no token".into())
+    );
+    assert!(answer.header("apigw-requestid").is_some());
+    assert!(recorder.calls.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_valid_token_reaches_the_function_with_its_claims() {
+    let (api, recorder) = local_api(ok_function());
+    let request = get("/hello?x=1")
+        .header("authorization", format!("Bearer {}", id_token()))
+        .body(Body::empty())
+        .unwrap();
+    let answer = send(&api, request).await;
+    assert_eq!((answer.status, answer.json()), (200, json!({"ok": true})));
+    assert_eq!(answer.outcome.auth, AuthOutcome::Allowed);
+    assert_eq!(answer.outcome.route.as_deref(), Some("GET /hello"));
+    let calls = recorder.calls.lock().unwrap();
+    let (function, event, deadline) = &calls[0];
+    assert_eq!(function, "hello");
+    assert_eq!(*deadline, Duration::from_secs(5), "the function's Timeout");
+    assert_eq!(event["routeKey"], "GET /hello");
+    assert_eq!(event["rawQueryString"], "x=1");
+    assert_eq!(
+        event["requestContext"]["requestId"],
+        answer.header("apigw-requestid").unwrap()
+    );
+    let jwt = &event["requestContext"]["authorizer"]["jwt"];
+    assert_eq!(jwt["claims"]["cognito:username"], "user-a");
+    assert_eq!(jwt["claims"]["cognito:groups"], "[admin dev]");
+    assert_eq!(
+        jwt["claims"]["exp"]
+            .as_str()
+            .map(|s| s.parse::<u64>().is_ok()),
+        Some(true)
+    );
+    assert_eq!(jwt["scopes"], Value::Null);
+}
+
+#[tokio::test]
+async fn function_failures_become_api_gateway_errors() {
+    let cases = [
+        (
+            Err(InvokeError::FunctionError {
+                error_type: "Panic".into(),
+            }),
+            500,
+            json!({"message": "Internal Server Error"}),
+        ),
+        (
+            // The function ran past its own Timeout (5 s), before the route's (30 s).
+            Err(InvokeError::Timeout(Duration::from_secs(5))),
+            500,
+            json!({"message": "Internal Server Error"}),
+        ),
+        (
+            Ok(json!({"statusCode": "two hundred"})),
+            500,
+            json!({"message": "Internal Server Error"}),
+        ),
+        (
+            Ok(json!({"statusCode": 200, "body": {"not": "a string"}})),
+            500,
+            json!({"message": "Internal Server Error"}),
+        ),
+    ];
+    for (answer, status, body) in cases {
+        let (api, _) = local_api(answer);
+        let request = get("/hello")
+            .header("authorization", id_token())
+            .body(Body::empty())
+            .unwrap();
+        let answer = send(&api, request).await;
+        assert_eq!((answer.status, answer.json()), (status, body));
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_function_is_a_502_without_internals() {
+    let (api, _) = local_api(Err(InvokeError::Unreachable {
+        endpoint: "http://127.0.0.1:9000".into(),
+        reason: "Connection refused (os error 111)".into(),
+    }));
+    let request = get("/hello")
+        .header("authorization", id_token())
+        .body(Body::empty())
+        .unwrap();
+    let answer = send(&api, request).await;
+    // The endpoint and the OS error are for the log; the client sees API Gateway's kind of body.
+    assert_eq!(
+        (answer.status, answer.json()),
+        (502, json!({"message": "Bad Gateway"}))
+    );
+}
+
+#[tokio::test]
+async fn a_bare_json_result_is_a_200_json_response() {
+    let (api, _) = local_api(Ok(json!({"hello": "world"})));
+    let request = get("/hello")
+        .header("authorization", id_token())
+        .body(Body::empty())
+        .unwrap();
+    let answer = send(&api, request).await;
+    assert_eq!(
+        (answer.status, answer.json()),
+        (200, json!({"hello": "world"}))
+    );
+    assert_eq!(answer.header("content-type"), Some("application/json"));
+}
+
+#[tokio::test]
+async fn cors_preflight_is_answered_without_auth() {
+    let (api, recorder) = local_api(ok_function());
+    let preflight = Request::builder()
+        .method("OPTIONS")
+        .uri("/hello")
+        .header("origin", ORIGIN)
+        .header("access-control-request-method", "GET")
+        .header("access-control-request-headers", "authorization")
+        .body(Body::empty())
+        .unwrap();
+    let answer = send(&api, preflight).await;
+    assert_eq!(answer.status, 204);
+    assert_eq!(answer.header("access-control-allow-origin"), Some(ORIGIN));
+    assert_eq!(answer.header("access-control-allow-methods"), Some("GET"));
+    assert_eq!(
+        answer.header("access-control-allow-headers"),
+        Some("authorization,content-type")
+    );
+    assert_eq!(answer.header("access-control-max-age"), Some("600"));
+    assert!(recorder.calls.lock().unwrap().is_empty());
+
+    let foreign = Request::builder()
+        .method("OPTIONS")
+        .uri("/hello")
+        .header("origin", "https://evil.example")
+        .header("access-control-request-method", "GET")
+        .body(Body::empty())
+        .unwrap();
+    let answer = send(&api, foreign).await;
+    assert_eq!(answer.status, 204);
+    assert_eq!(answer.header("access-control-allow-origin"), None);
+}
+
+#[tokio::test]
+async fn responses_carry_cors_headers_for_the_allowed_origin_only() {
+    // A function that sets CORS headers itself, a preflight's included: API Gateway replaces
+    // them all with its own.
+    let (api, _) = local_api(Ok(json!({
+        "statusCode": 200, "body": "{}",
+        "headers": {"access-control-allow-origin": "*", "access-control-allow-methods": "*",
+                    "access-control-max-age": "99999"}
+    })));
+    let request = get("/hello")
+        .header("origin", ORIGIN)
+        .header("authorization", id_token())
+        .body(Body::empty())
+        .unwrap();
+    let answer = send(&api, request).await;
+    assert_eq!(answer.header("access-control-allow-origin"), Some(ORIGIN));
+    let unauthorized = send(
+        &api,
+        get("/hello")
+            .header("origin", ORIGIN)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(unauthorized.status, 401);
+    assert_eq!(
+        unauthorized.header("access-control-allow-origin"),
+        Some(ORIGIN)
+    );
+    let other = get("/hello")
+        .header("origin", "https://evil.example")
+        .header("authorization", id_token());
+    let answer = send(&api, other.body(Body::empty()).unwrap()).await;
+    assert_eq!(
+        answer.header("access-control-allow-origin"),
+        None,
+        "the function's `*` is not passed on"
+    );
+    assert_eq!(answer.header("access-control-allow-methods"), None);
+    assert_eq!(answer.header("access-control-max-age"), None);
+}
+
+#[tokio::test]
+async fn oversized_requests_get_a_clear_4xx() {
+    let (api, recorder) = local_api(ok_function());
+    let long_uri = format!("/hello?q={}", "a".repeat(11 * 1024));
+    let answer = send(&api, get(&long_uri).body(Body::empty()).unwrap()).await;
+    assert_eq!(
+        (answer.status, answer.json()),
+        (414, json!({"message": "Request-URI Too Long"}))
+    );
+
+    let answer = send(
+        &api,
+        get("/hello")
+            .header("x-big", "b".repeat(11 * 1024))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (answer.status, answer.json()),
+        (431, json!({"message": "Request Header Fields Too Large"}))
+    );
+
+    let declared = get("/hello").header("content-length", (11 * 1024 * 1024).to_string());
+    let answer = send(&api, declared.body(Body::empty()).unwrap()).await;
+    assert_eq!(
+        (answer.status, answer.json()),
+        (413, json!({"message": "Request Entity Too Large"}))
+    );
+
+    // A streamed body over the limit, with a valid token: refused while reading.
+    let big = vec![b'x'; 10 * 1024 * 1024 + 1];
+    let request = Request::builder()
+        .method("GET")
+        .uri("/hello")
+        .header("authorization", id_token())
+        .body(Body::from_stream(chunked(big)))
+        .unwrap();
+    let answer = send(&api, request).await;
+    assert_eq!(
+        (answer.status, answer.json()),
+        (413, json!({"message": "Request Entity Too Large"}))
+    );
+
+    let oversized_token = format!("Bearer {}", "a".repeat(9 * 1024));
+    let answer = send(
+        &api,
+        get("/hello")
+            .header("authorization", oversized_token)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(answer.status, 401);
+    assert!(
+        answer
+            .header("www-authenticate")
+            .unwrap()
+            .contains("too large")
+    );
+    assert!(recorder.calls.lock().unwrap().is_empty());
+}
+
+/// A body without a content-length, in 64 KiB chunks.
+fn chunked(
+    data: Vec<u8>,
+) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> + Send {
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        data.chunks(64 * 1024).map(|c| Ok(c.to_vec())).collect();
+    futures_util::stream::iter(chunks)
+}
+
+#[tokio::test]
+async fn a_host_the_function_could_not_parse_is_a_400() {
+    let (api, recorder) = local_api(ok_function());
+    for host in ["xn--", "a b", "[::1", "exa mple.com:80", "host/path"] {
+        let request = Request::builder()
+            .uri("/hello")
+            .header("host", host)
+            .header("authorization", id_token())
+            .body(Body::empty())
+            .unwrap();
+        let answer = send(&api, request).await;
+        assert_eq!(answer.status, 400, "host {host:?}");
+        assert_eq!(answer.json()["message"], "Bad Request");
+    }
+    let two_hosts = get("/hello")
+        .header("host", "x")
+        .header("authorization", id_token())
+        .body(Body::empty())
+        .unwrap();
+    let answer = send(&api, two_hosts).await;
+    assert_eq!(
+        (answer.status, answer.json()),
+        (400, json!({"message": "Bad Request"})),
+        "two Host headers (lambda_http would join and then panic on them)"
+    );
+    assert!(recorder.calls.lock().unwrap().is_empty());
+    let fine = get("/hello")
+        .header("authorization", id_token())
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(
+        send(&api, fine).await.status,
+        200,
+        "127.0.0.1:3000 is a valid host"
+    );
+}
+
+#[tokio::test]
+async fn the_integration_timeout_wins_when_it_is_shorter_than_the_functions() {
+    for (kind, status, body) in [
+        (
+            ApiType::Http,
+            503,
+            json!({"message": "Service Unavailable"}),
+        ),
+        (
+            ApiType::Rest,
+            504,
+            json!({"message": "Endpoint request timed out"}),
+        ),
+    ] {
+        let (api, recorder) = gateway_with(
+            kind,
+            Err(InvokeError::Timeout(Duration::from_secs(2))),
+            |api| api.routes[0].integration_timeout = Duration::from_secs(2),
+        );
+        let uri = if kind == ApiType::Http {
+            "/hello"
+        } else {
+            "/dev/hello"
+        };
+        let request = get(uri)
+            .header("authorization", id_token())
+            .body(Body::empty())
+            .unwrap();
+        let answer = send(&api, request).await;
+        assert_eq!((answer.status, answer.json()), (status, body), "{kind:?}");
+        assert_eq!(recorder.calls.lock().unwrap()[0].2, Duration::from_secs(2));
+    }
+}
+
+// ---- the REST API ------------------------------------------------------------------------------
+
+const REST_ORIGIN_HEADER: (&str, &str) = ("access-control-allow-origin", ORIGIN);
+
+#[tokio::test]
+async fn rest_without_a_token_is_401_with_the_gateway_responses_headers() {
+    let (api, recorder) = rest_api(ok_function());
+    let answer = send(&api, get("/dev/hello").body(Body::empty()).unwrap()).await;
+    assert_eq!(
+        (answer.status, answer.json()),
+        (401, json!({"message": "Unauthorized"}))
+    );
+    assert_eq!(
+        answer.header("x-amzn-errortype"),
+        Some("UnauthorizedException")
+    );
+    assert_eq!(
+        answer.header("www-authenticate"),
+        None,
+        "the reason is only logged"
+    );
+    assert_eq!(
+        answer.header(REST_ORIGIN_HEADER.0),
+        Some(REST_ORIGIN_HEADER.1),
+        "DEFAULT_4XX adds it, so a browser can read the 401"
+    );
+    assert_eq!(
+        answer.outcome.auth,
+        AuthOutcome::Refused("the request has no token".into())
+    );
+    assert!(answer.header("x-amzn-requestid").is_some());
+    assert!(recorder.calls.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn rest_with_an_id_token_reaches_the_function_with_payload_1_0() {
+    let (api, recorder) = rest_api(Ok(json!({
+        "statusCode": 200,
+        "headers": {"content-type": "application/json", "access-control-allow-origin": "*"},
+        "multiValueHeaders": {"x-multi": ["a", "b"]},
+        "body": "{\"ok\":true}"
+    })));
+    let request = get("/dev/hello?x=1&x=2")
+        .header("authorization", id_token())
+        .body(Body::empty())
+        .unwrap();
+    let answer = send(&api, request).await;
+    assert_eq!((answer.status, answer.json()), (200, json!({"ok": true})));
+    assert_eq!(
+        answer.header("access-control-allow-origin"),
+        Some("*"),
+        "a REST proxy integration passes the function's headers through"
+    );
+    assert_eq!(
+        answer.headers.get_all("x-multi").iter().collect::<Vec<_>>(),
+        ["a", "b"]
+    );
+    assert_eq!(answer.outcome.route.as_deref(), Some("GET /hello"));
+    let calls = recorder.calls.lock().unwrap();
+    let (function, event, deadline) = &calls[0];
+    assert_eq!(
+        (function.as_str(), *deadline),
+        ("hello", Duration::from_secs(5))
+    );
+    assert_eq!(event["resource"], "/hello");
+    assert_eq!(event["path"], "/hello");
+    assert_eq!(event["httpMethod"], "GET");
+    assert_eq!(event["queryStringParameters"], json!({"x": "2"}));
+    assert_eq!(
+        event["multiValueQueryStringParameters"],
+        json!({"x": ["1", "2"]})
+    );
+    assert_eq!(event["requestContext"]["path"], "/dev/hello");
+    assert_eq!(event["requestContext"]["stage"], "dev");
+    assert_eq!(event["requestContext"]["resourcePath"], "/hello");
+    assert_eq!(
+        event["requestContext"]["requestId"],
+        answer.header("x-amzn-requestid").unwrap()
+    );
+    let claims = &event["requestContext"]["authorizer"]["claims"];
+    assert_eq!(claims["cognito:username"], "user-a");
+    assert_eq!(claims["cognito:groups"], "admin,dev");
+    assert!(
+        claims["exp"].as_str().unwrap().contains(" UTC "),
+        "a date: {}",
+        claims["exp"]
+    );
+    assert!(event["requestContext"]["authorizer"].get("jwt").is_none());
+}
+
+#[tokio::test]
+async fn rest_takes_id_tokens_only_without_scopes() {
+    let (api, recorder) = rest_api(ok_function());
+    let request = get("/dev/hello")
+        .header("authorization", format!("Bearer {}", access_token()))
+        .body(Body::empty())
+        .unwrap();
+    let answer = send(&api, request).await;
+    assert_eq!(answer.status, 401);
+    assert_eq!(
+        answer.outcome.auth,
+        AuthOutcome::Refused("a method without authorization scopes takes ID tokens only".into())
+    );
+    assert!(recorder.calls.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn rest_unknown_resources_methods_and_stages_are_403_missing_authentication_token() {
+    let (api, recorder) = rest_api(ok_function());
+    for (method, uri) in [
+        ("GET", "/dev/nope"),
+        ("POST", "/dev/hello"),
+        ("GET", "/hello"),
+        ("GET", "/prod/hello"),
+        ("GET", "/devx/hello"),
+        ("GET", "/dev"),
+    ] {
+        let request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("authorization", id_token())
+            .body(Body::empty())
+            .unwrap();
+        let answer = send(&api, request).await;
+        assert_eq!(
+            (answer.status, answer.json()),
+            (403, json!({"message": "Missing Authentication Token"})),
+            "{method} {uri}"
+        );
+        assert_eq!(
+            answer.header("x-amzn-errortype"),
+            Some("MissingAuthenticationTokenException")
+        );
+        assert_eq!(
+            answer.header(REST_ORIGIN_HEADER.0),
+            Some(REST_ORIGIN_HEADER.1)
+        );
+    }
+    assert!(recorder.calls.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn rest_preflight_is_sams_mock_method_without_auth() {
+    let (api, recorder) = rest_api(ok_function());
+    let preflight = Request::builder()
+        .method("OPTIONS")
+        .uri("/dev/hello")
+        .header("origin", "https://anyone.example")
+        .header("access-control-request-method", "GET")
+        .body(Body::empty())
+        .unwrap();
+    let answer = send(&api, preflight).await;
+    assert_eq!(answer.status, 200);
+    // Static headers, whoever asks: the browser compares the origin.
+    assert_eq!(answer.header("access-control-allow-origin"), Some(ORIGIN));
+    assert_eq!(
+        answer.header("access-control-allow-methods"),
+        Some("GET,OPTIONS")
+    );
+    assert_eq!(
+        answer.header("access-control-allow-headers"),
+        Some("authorization,content-type")
+    );
+    assert_eq!(answer.header("access-control-max-age"), Some("600"));
+    assert!(answer.outcome.preflight);
+    assert!(recorder.calls.lock().unwrap().is_empty());
+    let elsewhere = Request::builder()
+        .method("OPTIONS")
+        .uri("/dev/nope")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(send(&api, elsewhere).await.status, 403);
+}
+
+#[tokio::test]
+async fn rest_preflight_with_sams_default_needs_a_token() {
+    let (api, _) = gateway_with(ApiType::Rest, ok_function(), |api| {
+        let local_api_gateway::api::ApiKind::Rest(rest) = &mut api.kind else {
+            panic!("a REST API");
+        };
+        rest.preflight_auth = local_api_gateway::api::RouteAuth::Authorizer {
+            name: "CognitoUserPool".into(),
+            scopes: vec![],
+        };
+    });
+    let preflight = Request::builder()
+        .method("OPTIONS")
+        .uri("/dev/hello")
+        .header("origin", ORIGIN)
+        .header("access-control-request-method", "GET")
+        .body(Body::empty())
+        .unwrap();
+    let answer = send(&api, preflight).await;
+    assert_eq!(
+        answer.status, 401,
+        "what AddDefaultAuthorizerToCorsPreflight: true does to browsers"
+    );
+}
+
+#[tokio::test]
+async fn rest_function_failures_are_502_and_timeouts_504() {
+    let cases = [
+        (
+            Err(InvokeError::FunctionError {
+                error_type: "Runtime.ExitError".into(),
+            }),
+            502,
+            json!({"message": "Internal server error"}),
+        ),
+        (
+            Err(InvokeError::Timeout(Duration::from_secs(5))),
+            502,
+            json!({"message": "Internal server error"}),
+        ),
+        (
+            Ok(json!({"hello": "world"})),
+            502,
+            json!({"message": "Internal server error"}),
+        ),
+        (
+            Ok(json!("just a string")),
+            502,
+            json!({"message": "Internal server error"}),
+        ),
+        (
+            Ok(json!({"statusCode": 200, "body": {"not": "a string"}})),
+            502,
+            json!({"message": "Internal server error"}),
+        ),
+    ];
+    for (result, status, body) in cases {
+        let (api, _) = rest_api(result.clone());
+        let request = get("/dev/hello")
+            .header("authorization", id_token())
+            .body(Body::empty())
+            .unwrap();
+        let answer = send(&api, request).await;
+        assert_eq!((answer.status, answer.json()), (status, body), "{result:?}");
+        assert_eq!(
+            answer.header("x-amzn-errortype"),
+            Some("InternalServerErrorException")
+        );
+        assert_eq!(
+            answer.header(REST_ORIGIN_HEADER.0),
+            Some(REST_ORIGIN_HEADER.1),
+            "DEFAULT_5XX"
+        );
+    }
+}
