@@ -38,10 +38,12 @@ pub struct LambdaInvokeClient {
 }
 
 impl LambdaInvokeClient {
-    pub fn new(endpoint: &str) -> Result<Self, reqwest::Error> {
+    pub fn new(endpoint: &str) -> Result<Self, crate::keys::ClientError> {
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(2))
             .no_proxy()
+            // reqwest needs a TLS set-up even for plain http: the key fetcher's.
+            .tls_backend_preconfigured(crate::keys::tls_config(None)?)
             .build()?;
         Ok(Self {
             client,

@@ -408,7 +408,7 @@ impl HttpJwksFetcher {
 
 /// rustls with ring and the Mozilla roots (webpki-roots): the same trust on every machine, no
 /// dependence on what the system store holds. Certificates are always verified.
-fn tls_config(extra_ca: Option<&Path>) -> Result<rustls::ClientConfig, ClientError> {
+pub(crate) fn tls_config(extra_ca: Option<&Path>) -> Result<rustls::ClientConfig, ClientError> {
     let mut roots = rustls::RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };

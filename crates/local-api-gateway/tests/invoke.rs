@@ -1,0 +1,136 @@
+//! The Lambda Invoke API client against servers on loopback that answer as `cargo lambda watch`
+//! and the real Invoke API do: results, function errors, unknown functions, oversized results,
+//! no answer, nothing listening.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::{Duration, Instant};
+
+use axum::{
+    Router,
+    http::{HeaderMap, StatusCode},
+    routing::post,
+};
+use local_api_gateway::invoke::{Invoke, InvokeError, LambdaInvokeClient, MAX_RESULT_BYTES};
+
+const PATH: &str = "/2015-03-31/functions/{name}/invocations";
+
+async fn endpoint(app: Router) -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (url, server)
+}
+
+async fn invoke(url: &str, function: &str, timeout: Duration) -> Result<Vec<u8>, InvokeError> {
+    LambdaInvokeClient::new(url)
+        .unwrap()
+        .invoke(function, b"{}".to_vec(), timeout)
+        .await
+}
+
+#[tokio::test]
+async fn the_result_the_function_errors_and_unknown_functions() {
+    let app = Router::new().route(
+        PATH,
+        post(
+            |axum::extract::Path(name): axum::extract::Path<String>, body: String| async move {
+                let mut headers = HeaderMap::new();
+                match name.as_str() {
+                    "echo" => (StatusCode::OK, headers, body),
+                    // The real Invoke API: 200 with X-Amz-Function-Error.
+                    "unhandled" => {
+                        headers.insert("x-amz-function-error", "Unhandled".parse().unwrap());
+                        (
+                            StatusCode::OK,
+                            headers,
+                            r#"{"errorType":"Runtime.ExitError","errorMessage":"exit status 1"}"#
+                                .into(),
+                        )
+                    }
+                    // cargo lambda watch: 500 with the error document.
+                    "failing" => (
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        headers,
+                        r#"{"errorType":"&alloc::boxed::Box<dyn core::error::Error>"}"#.into(),
+                    ),
+                    "broken" => (StatusCode::BAD_GATEWAY, headers, "not json".into()),
+                    _ => (StatusCode::NOT_FOUND, headers, String::new()),
+                }
+            },
+        ),
+    );
+    let (url, server) = endpoint(app).await;
+    let second = Duration::from_secs(1);
+    assert_eq!(invoke(&url, "echo", second).await.unwrap(), b"{}");
+    assert_eq!(
+        invoke(&url, "unhandled", second).await,
+        Err(InvokeError::FunctionError {
+            error_type: "Runtime.ExitError".into()
+        })
+    );
+    assert_eq!(
+        invoke(&url, "failing", second).await,
+        Err(InvokeError::FunctionError {
+            error_type: "&alloc::boxed::Box<dyn core::error::Error>".into()
+        })
+    );
+    assert_eq!(
+        invoke(&url, "broken", second).await,
+        Err(InvokeError::FunctionError {
+            error_type: "HTTP 502 Bad Gateway".into()
+        })
+    );
+    assert_eq!(
+        invoke(&url, "nope", second).await,
+        Err(InvokeError::NoSuchFunction("nope".into()))
+    );
+    server.abort();
+}
+
+#[tokio::test]
+async fn a_result_over_lambdas_limit_is_a_function_error() {
+    let app = Router::new().route(PATH, post(|| async { "x".repeat(MAX_RESULT_BYTES + 1) }));
+    let (url, server) = endpoint(app).await;
+    assert_eq!(
+        invoke(&url, "big", Duration::from_secs(5)).await,
+        Err(InvokeError::FunctionError {
+            error_type: "Function.ResponseSizeTooLarge".into()
+        })
+    );
+    server.abort();
+}
+
+#[tokio::test]
+async fn no_answer_is_a_timeout_and_nothing_listening_is_unreachable() {
+    let app = Router::new().route(
+        PATH,
+        post(|| async {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            "late"
+        }),
+    );
+    let (url, server) = endpoint(app).await;
+    let started = Instant::now();
+    let timeout = Duration::from_millis(300);
+    assert_eq!(
+        invoke(&url, "slow", timeout).await,
+        Err(InvokeError::Timeout(timeout))
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    server.abort();
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let err = invoke(&format!("http://{closed}"), "any", timeout)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, InvokeError::Unreachable { .. }), "{err}");
+}
