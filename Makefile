@@ -27,7 +27,7 @@ COGNITO_PORT ?= 9229
 FUNCTION_PORT ?= 9000
 export STACK STACK_NAME API_PORT COGNITO_PORT FUNCTION_PORT
 
-.PHONY: help tools tools-bench build test lint unit e2e template-check sam-build watch invoke local \
+.PHONY: help tools tools-bench build test lint unit emulator-test e2e template-check sam-build watch invoke local \
 	deploy user token call delete bench bench-smoke load audit fuzz clean
 
 help: ## List the targets
@@ -109,6 +109,9 @@ lint: template-check ## fmt, clippy, and the template checks
 
 unit: ## Unit, fixture and property tests (no network, no tools)
 	PROPTEST_CASES=$(PROPTEST_CASES) cargo test --workspace --locked
+
+emulator-test: $(TOOLS)/aws/.installed ## The Cognito emulator's SRP layer against a real moto server on loopback
+	$(TOOLS)/aws/bin/python -m unittest discover -s scripts -p 'test_cognito_emulator.py' -v
 
 e2e: $(TOOLS)/aws/.installed $(TOOLS)/lambda/.installed ## End-to-end: the real local stack and the walkthrough's aws CLI commands
 	cargo test --locked -p local-http-api --test e2e --test faults -- --ignored --test-threads 1
