@@ -16,6 +16,7 @@ AWS := $(TOOLS)/aws/bin/aws
 SAM := $(TOOLS)/sam/bin/sam
 OHA := $(CARGO_TOOLS)/bin/oha
 CARGO_DENY := $(CARGO_TOOLS)/bin/cargo-deny
+WEB_INSTALLED := web/node_modules/.installed
 # Property tests: cases per property in `make test`, and in `make fuzz`.
 PROPTEST_CASES ?= 256
 FUZZ_CASES ?= 20000
@@ -25,9 +26,11 @@ STACK_NAME ?= hello-api
 API_PORT ?= 3000
 COGNITO_PORT ?= 9229
 FUNCTION_PORT ?= 9000
-export STACK STACK_NAME API_PORT COGNITO_PORT FUNCTION_PORT
+WEB_PORT ?= 5173
+export STACK STACK_NAME API_PORT COGNITO_PORT FUNCTION_PORT WEB_PORT
 
 .PHONY: help tools tools-bench build test lint unit emulator-test e2e template-check sam-build watch invoke local \
+	web-install web-lint web-dev web-config \
 	deploy user token call delete bench bench-smoke load audit fuzz clean
 
 help: ## List the targets
@@ -52,7 +55,7 @@ $(OHA):
 $(CARGO_DENY):
 	cargo install --quiet --locked --root $(CARGO_TOOLS) cargo-deny --version 0.20.2
 
-tools: $(foreach v,$(VENVS),$(TOOLS)/$(v)/.installed) $(ARM64_TARGET) $(CARGO_DENY) ## Install every tool make test needs (pinned, into .tools/)
+tools: $(foreach v,$(VENVS),$(TOOLS)/$(v)/.installed) $(ARM64_TARGET) $(CARGO_DENY) $(WEB_INSTALLED) ## Install every tool make test needs (pinned, into .tools/)
 
 tools-bench: $(OHA) ## Install oha, the load generator of make bench and make load
 
@@ -76,6 +79,26 @@ invoke: $(TOOLS)/lambda/.installed ## Send every events/*.json to the running wa
 
 local: $(TOOLS)/aws/.installed $(TOOLS)/lambda/.installed ## Run Cognito, the function and the API offline (Ctrl-C stops)
 	scripts/local-stack.sh
+
+# ---- the web app -------------------------------------------------------------------------------
+
+# npm ci: exactly the lock file's packages, into web/node_modules (web/.npmrc keeps download URLs
+# out of the lock: npm takes each package from the configured registry and checks its sha512).
+$(WEB_INSTALLED): web/package-lock.json web/package.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+web-install: $(WEB_INSTALLED) ## Install the web app's pinned npm packages into web/node_modules
+
+web-lint: $(WEB_INSTALLED) ## Web app: lock file check, type check, production build (fails above 150 kB gzipped)
+	cd web && node scripts/check-lock.mjs
+	cd web && npm run --silent build
+
+web-dev: $(WEB_INSTALLED) ## Serve the web app alone on localhost:$WEB_PORT with its current config.json (see web-config)
+	cd web && npm run dev -- --port $(WEB_PORT)
+
+web-config: $(TOOLS)/aws/.installed ## Write web/public/config.json from the deployed stack (STACK=local: from .local/stack.env)
+	scripts/web-config.sh $(STACK)
 
 # ---- AWS ---------------------------------------------------------------------------------------
 
@@ -101,9 +124,9 @@ delete: $(TOOLS)/sam/.installed ## Delete the deployed stack
 
 # ---- checks ------------------------------------------------------------------------------------
 
-test: lint unit e2e sam-build bench-smoke audit ## Everything CI runs
+test: lint unit emulator-test e2e sam-build bench-smoke audit ## Everything CI runs
 
-lint: template-check ## fmt, clippy, and the template checks
+lint: template-check web-lint ## fmt, clippy, the template checks, the web app's type check and build
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 
@@ -151,4 +174,4 @@ load: $(TOOLS)/aws/.installed $(TOOLS)/lambda/.installed $(OHA) ## 64 connection
 	scripts/load.sh | tee target/bench/load.md
 
 clean: ## Remove build output, tools and local state
-	rm -rf target .aws-sam .local $(TOOLS)
+	rm -rf target .aws-sam .local $(TOOLS) web/node_modules web/dist
