@@ -17,6 +17,7 @@ SAM := $(TOOLS)/sam/bin/sam
 OHA := $(CARGO_TOOLS)/bin/oha
 CARGO_DENY := $(CARGO_TOOLS)/bin/cargo-deny
 WEB_INSTALLED := web/node_modules/.installed
+CHROMIUM := /usr/bin/chromium
 # Property tests: cases per property in `make test`, and in `make fuzz`.
 PROPTEST_CASES ?= 256
 FUZZ_CASES ?= 20000
@@ -30,7 +31,7 @@ WEB_PORT ?= 5173
 export STACK STACK_NAME API_PORT COGNITO_PORT FUNCTION_PORT WEB_PORT
 
 .PHONY: help tools tools-bench build test lint unit emulator-test e2e template-check sam-build watch invoke local \
-	web-install web-lint web-dev web-config \
+	web-install web-lint web-dev web-config browser-test \
 	deploy user token call delete bench bench-smoke load audit fuzz clean
 
 help: ## List the targets
@@ -55,9 +56,20 @@ $(OHA):
 $(CARGO_DENY):
 	cargo install --quiet --locked --root $(CARGO_TOOLS) cargo-deny --version 0.20.2
 
-tools: $(foreach v,$(VENVS),$(TOOLS)/$(v)/.installed) $(ARM64_TARGET) $(CARGO_DENY) $(WEB_INSTALLED) ## Install every tool make test needs (pinned, into .tools/)
+tools: $(foreach v,$(VENVS),$(TOOLS)/$(v)/.installed) $(ARM64_TARGET) $(CARGO_DENY) $(WEB_INSTALLED) $(CHROMIUM) ## Install every tool make test needs (pinned, into .tools/)
 
 tools-bench: $(OHA) ## Install oha, the load generator of make bench and make load
+
+# Headless Chromium for the browser tests: Debian's package (playwright-core drives it; nothing
+# downloads a browser of its own).
+$(CHROMIUM):
+	@if [[ $$(id -u) != 0 ]]; then \
+		echo "Chromium is not installed; the browser tests need it. As root, run:" >&2; \
+		echo "  apt-get update && apt-get install -y chromium" >&2; \
+		exit 1; \
+	fi
+	apt-get update -q
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
 
 # ---- the function ------------------------------------------------------------------------------
 
@@ -77,8 +89,8 @@ invoke: $(TOOLS)/lambda/.installed ## Send every events/*.json to the running wa
 
 # ---- the local stack ---------------------------------------------------------------------------
 
-local: $(TOOLS)/aws/.installed $(TOOLS)/lambda/.installed ## Run Cognito, the function and the API offline (Ctrl-C stops)
-	scripts/local-stack.sh
+local: $(TOOLS)/aws/.installed $(TOOLS)/lambda/.installed $(WEB_INSTALLED) ## Run Cognito, the function, the API and the web app offline (Ctrl-C stops)
+	WEB=1 scripts/local-stack.sh
 
 # ---- the web app -------------------------------------------------------------------------------
 
@@ -99,6 +111,9 @@ web-dev: $(WEB_INSTALLED) ## Serve the web app alone on localhost:$WEB_PORT with
 
 web-config: $(TOOLS)/aws/.installed ## Write web/public/config.json from the deployed stack (STACK=local: from .local/stack.env)
 	scripts/web-config.sh $(STACK)
+
+browser-test: $(TOOLS)/aws/.installed $(TOOLS)/lambda/.installed $(WEB_INSTALLED) $(CHROMIUM) ## The web app in headless Chromium against the real local stack
+	scripts/browser-test.sh
 
 # ---- AWS ---------------------------------------------------------------------------------------
 
@@ -124,7 +139,7 @@ delete: $(TOOLS)/sam/.installed ## Delete the deployed stack
 
 # ---- checks ------------------------------------------------------------------------------------
 
-test: lint unit emulator-test e2e sam-build bench-smoke audit ## Everything CI runs
+test: lint unit emulator-test e2e browser-test sam-build bench-smoke audit ## Everything CI runs
 
 lint: template-check web-lint ## fmt, clippy, the template checks, the web app's type check and build
 	cargo fmt --all --check
