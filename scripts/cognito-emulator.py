@@ -96,6 +96,13 @@ def initiate_auth(self, client_id, auth_flow, auth_parameters):
         return _moto_initiate_auth(self, client_id, auth_flow, auth_parameters)
     pool, client = _client_of(self, client_id)
     typed = (auth_parameters or {}).get("USERNAME") or ""
+    if (auth_parameters or {}).get("SRP_A"):  # moto itself refuses a missing one
+        try:
+            srp_a = aws_srp.hex_to_long(auth_parameters["SRP_A"])
+        except ValueError:
+            srp_a = 0
+        if srp_a % N == 0:  # SRP's safety check: A = 0 (mod N) would make the proof worthless
+            raise NotAuthorizedError(INCORRECT)
     try:
         # moto checks the client, SRP_A's presence, the secret hash, and the user's state,
         # and opens a session (keyed by what it returns as SECRET_BLOCK).
@@ -106,9 +113,6 @@ def initiate_auth(self, client_id, auth_flow, auth_parameters):
         if client is None or client.extended_config.get("PreventUserExistenceErrors") != "ENABLED":
             raise
         result = None
-    srp_a = aws_srp.hex_to_long(auth_parameters["SRP_A"])
-    if srp_a % N == 0:
-        raise NotAuthorizedError(INCORRECT)
 
     pool_name = pool.id.split("_", 1)[1]
     salt = aws_srp.get_random(16)

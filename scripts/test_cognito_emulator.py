@@ -5,6 +5,7 @@ independent of the server half under test).
     .tools/aws/bin/python -m unittest discover -s scripts -p 'test_cognito_emulator.py' -v
 """
 
+import base64
 import json
 import os
 import socket
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import boto3
 from botocore.config import Config
-from pycognito.aws_srp import AWSSRP
+from pycognito.aws_srp import N_HEX, AWSSRP
 
 EMULATOR = Path(__file__).with_name("cognito-emulator.py")
 PASSWORD = "Right-Passw0rd!"
@@ -115,8 +116,6 @@ class EmulatorTest(unittest.TestCase):
         self.assertEqual(caught.exception.response["Error"]["Message"], message)
 
     def claims(self, jwt):
-        import base64
-
         payload = jwt.split(".")[1]
         return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
@@ -133,8 +132,6 @@ class EmulatorTest(unittest.TestCase):
         params = started["ChallengeParameters"]
         # The id the client must use in its proof is the username, not moto's `sub`.
         self.assertEqual(params["USER_ID_FOR_SRP"], "user-a")
-        import base64
-
         self.assertEqual(len(base64.b64decode(params["SECRET_BLOCK"], validate=True)), 64)
         for field in ("SALT", "SRP_B"):
             self.assertEqual(len(params[field]) % 2, 0, field)  # padded hex, as Cognito sends
@@ -169,6 +166,17 @@ class EmulatorTest(unittest.TestCase):
         right.small_a_value, right.large_a_value = wrong.small_a_value, wrong.large_a_value
         responses = right.process_challenge(started["ChallengeParameters"], params)
         self.assertNotAuthorized(lambda: self.answer(right, started, responses), "Invalid session for the user.")
+
+    def test_a_worthless_srp_a_is_refused(self):
+        # A = 0 or N (0 modulo N) would let anyone compute the session key; not hex is no A.
+        for srp_a in ("0", N_HEX, "not-hex"):
+            self.assertNotAuthorized(
+                lambda: self.idp.initiate_auth(
+                    ClientId=self.client_id,
+                    AuthFlow="USER_SRP_AUTH",
+                    AuthParameters={"USERNAME": "user-a", "SRP_A": srp_a},
+                )
+            )
 
     def test_proof_is_bound_to_the_user(self):
         self.create_user("user-b")
