@@ -14,7 +14,8 @@ PYTHON=.tools/aws/bin/python
 : "${READY_TIMEOUT:=1200}" "${CHROMIUM:=/usr/bin/chromium}" "${WEB_SERVES:=preview dev}"
 export CHROMIUM
 
-log() { printf '[browser-test] %s\n' "$*" >&2; }
+# Never fails: cleanup must go on when whatever read our output is gone (Ctrl-C on `... | tee`).
+log() { printf '[browser-test] %s\n' "$*" >&2 2>/dev/null || true; }
 [[ -x "$CHROMIUM" ]] || { log "no Chromium at $CHROMIUM: run make browser-test (installs it), or as root: apt-get update && apt-get install -y chromium"; exit 1; }
 [[ -x web/node_modules/.bin/vite ]] || { log "the web app's packages are not installed: run make web-install"; exit 1; }
 
@@ -51,7 +52,7 @@ stack_down() {
   state= stack_pid=
   return "$status"
 }
-trap 'status=$?; trap - EXIT INT TERM; stack_down "$status"; exit $?' EXIT
+trap 'status=$?; trap - EXIT INT TERM; trap "" PIPE; stack_down "$status"; exit $?' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
