@@ -16,6 +16,8 @@ AWS := $(TOOLS)/aws/bin/aws
 SAM := $(TOOLS)/sam/bin/sam
 OHA := $(CARGO_TOOLS)/bin/oha
 CARGO_DENY := $(CARGO_TOOLS)/bin/cargo-deny
+WEB_INSTALLED := web/node_modules/.installed
+CHROMIUM := /usr/bin/chromium
 # Property tests: cases per property in `make test`, and in `make fuzz`.
 PROPTEST_CASES ?= 256
 FUZZ_CASES ?= 20000
@@ -30,9 +32,11 @@ API_PORT ?= 3000
 REST_API_PORT ?= 3001
 COGNITO_PORT ?= 9229
 FUNCTION_PORT ?= 9000
-export STACK STACK_NAME API COGNITO API_PORT REST_API_PORT COGNITO_PORT FUNCTION_PORT
+WEB_PORT ?= 5173
+export STACK STACK_NAME API COGNITO API_PORT REST_API_PORT COGNITO_PORT FUNCTION_PORT WEB_PORT
 
-.PHONY: help tools tools-bench build test lint unit e2e template-check deploy-check sam-build watch invoke local \
+.PHONY: help tools tools-bench build test lint unit emulator-test e2e template-check deploy-check sam-build watch invoke local \
+	web-install web-lint web-dev web-config browser-test \
 	deploy user token call delete bench bench-smoke load audit fuzz clean
 
 help: ## List the targets
@@ -57,9 +61,20 @@ $(OHA):
 $(CARGO_DENY):
 	cargo install --quiet --locked --root $(CARGO_TOOLS) cargo-deny --version 0.20.2
 
-tools: $(foreach v,$(VENVS),$(TOOLS)/$(v)/.installed) $(ARM64_TARGET) $(CARGO_DENY) ## Install every tool make test needs (pinned, into .tools/)
+tools: $(foreach v,$(VENVS),$(TOOLS)/$(v)/.installed) $(ARM64_TARGET) $(CARGO_DENY) $(WEB_INSTALLED) $(CHROMIUM) ## Install every tool make test needs (pinned, into .tools/)
 
 tools-bench: $(OHA) ## Install oha, the load generator of make bench and make load
+
+# Headless Chromium for the browser tests: Debian's package (playwright-core drives it; nothing
+# downloads a browser of its own).
+$(CHROMIUM):
+	@if [[ $$(id -u) != 0 ]]; then \
+		echo "Chromium is not installed; the browser tests need it. As root, run:" >&2; \
+		echo "  apt-get update && apt-get install -y chromium" >&2; \
+		exit 1; \
+	fi
+	apt-get update -q
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
 
 # ---- the function ------------------------------------------------------------------------------
 
@@ -79,8 +94,31 @@ invoke: $(TOOLS)/lambda/.installed ## Send every events/*.json to the running wa
 
 # ---- the local stack ---------------------------------------------------------------------------
 
-local: $(TOOLS)/aws/.installed $(TOOLS)/lambda/.installed ## Run Cognito, the function and both APIs offline (COGNITO=aws: the deployed pool; Ctrl-C stops)
-	scripts/local-stack.sh
+local: $(TOOLS)/aws/.installed $(TOOLS)/lambda/.installed $(WEB_INSTALLED) ## Cognito, the function, both APIs and the web app, offline (COGNITO=aws: the deployed pool; Ctrl-C stops)
+	WEB=1 scripts/local-stack.sh
+
+# ---- the web app -------------------------------------------------------------------------------
+
+# npm ci: exactly the lock file's packages, into web/node_modules (web/.npmrc keeps download URLs
+# out of the lock: npm takes each package from the configured registry and checks its sha512).
+$(WEB_INSTALLED): web/package-lock.json web/package.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+web-install: $(WEB_INSTALLED) ## Install the web app's pinned npm packages into web/node_modules
+
+web-lint: $(WEB_INSTALLED) ## Web app: lock file check, type check, production build (fails above 150 kB gzipped)
+	cd web && node scripts/check-lock.mjs
+	cd web && npm run --silent build
+
+web-dev: $(WEB_INSTALLED) ## Serve the web app alone on localhost:$WEB_PORT with its current config.json (see web-config)
+	cd web && npm run dev -- --port $(WEB_PORT)
+
+web-config: $(TOOLS)/aws/.installed ## Write web/public/config.json from the deployed stack (STACK=local: from .local/stack.env)
+	scripts/web-config.sh $(STACK)
+
+browser-test: $(TOOLS)/aws/.installed $(TOOLS)/lambda/.installed $(WEB_INSTALLED) $(CHROMIUM) ## The web app in headless Chromium against the real local stack
+	scripts/browser-test.sh
 
 # ---- AWS ---------------------------------------------------------------------------------------
 
@@ -106,14 +144,17 @@ delete: $(TOOLS)/sam/.installed ## Delete the deployed stack
 
 # ---- checks ------------------------------------------------------------------------------------
 
-test: lint deploy-check unit e2e sam-build bench-smoke audit ## Everything CI runs
+test: lint deploy-check unit emulator-test e2e browser-test sam-build bench-smoke audit ## Everything CI runs
 
-lint: template-check ## fmt, clippy, and the template checks
+lint: template-check web-lint ## fmt, clippy, the template checks, the web app's type check and build
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 
 unit: ## Unit, fixture and property tests (no network, no tools)
 	PROPTEST_CASES=$(PROPTEST_CASES) cargo test --workspace --locked
+
+emulator-test: $(TOOLS)/aws/.installed ## The Cognito emulator's SRP layer against a real moto server on loopback
+	$(TOOLS)/aws/bin/python -m unittest discover -s scripts -p 'test_cognito_emulator.py' -v
 
 e2e: $(TOOLS)/aws/.installed $(TOOLS)/lambda/.installed ## End-to-end: the real local stack and the walkthrough's aws CLI commands
 	cargo test --locked -p local-api-gateway --test e2e --test faults -- --ignored --test-threads 1
@@ -197,4 +238,4 @@ load: $(TOOLS)/aws/.installed $(TOOLS)/lambda/.installed $(OHA) ## 64 connection
 	scripts/load.sh | tee target/bench/load.md
 
 clean: ## Remove build output, tools and local state
-	rm -rf target .aws-sam .local $(TOOLS)
+	rm -rf target .aws-sam .local $(TOOLS) web/node_modules web/dist

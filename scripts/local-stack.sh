@@ -8,7 +8,9 @@
 #      template's environment variables;
 #   3. the APIs: local-api-gateway, with the template's routes, CORS and authorizers: the HTTP API
 #      (JWT authorizer) on API_PORT, the REST API (Cognito authorizer) on REST_API_PORT under its
-#      stage path.
+#      stage path;
+#   4. with WEB=1 (make local), the single-page app: Vite on localhost:WEB_PORT, configured from
+#      this stack's endpoints (WEB_PUBLIC_DIR/config.json) and allowed by the APIs' CORS.
 # Stays in the foreground. Ctrl-C or SIGTERM stops everything it started. If the function's
 # endpoint dies it is started again (the APIs answer 502 meanwhile); if Cognito or the gateway
 # dies, the stack stops.
@@ -26,7 +28,13 @@ cd "$(dirname "$0")/.."
 : "${GATEWAY_PROFILE:=dev}" "${FUNCTION_PROFILE:=dev}"
 # CREATE_USER=0 leaves the pool empty (the end-to-end test creates the user itself).
 AWS=$TOOLS/aws/bin/aws
-MOTO=$TOOLS/aws/bin/moto_server
+PYTHON=$TOOLS/aws/bin/python
+# The web app: off unless WEB=1 (make local and the browser tests turn it on). WEB_SERVE=dev is
+# Vite's dev server (edits reload the page); preview builds the production bundle and serves it.
+: "${WEB:=0}" "${WEB_PORT:=5173}" "${WEB_PUBLIC_DIR:=web/public}" "${WEB_SERVE:=dev}"
+VITE=web/node_modules/.bin/vite
+# The API's CORS must allow the page's origin: localhost, as in the template's AllowedOrigin.
+web_origin=http://localhost:$WEB_PORT
 profile_dir() { if [[ "$1" == dev ]]; then echo debug; else echo "$1"; fi; }
 GATEWAY=target/$(profile_dir "$GATEWAY_PROFILE")/local-api-gateway
 # Every process started here carries this in its environment, so none can outlive the stack
@@ -86,7 +94,7 @@ wait_for() {
   done
 }
 
-[[ -x "$AWS" && -x "$MOTO" ]] || die "the aws CLI and moto are not installed: run make tools"
+[[ -x "$AWS" && -x "$PYTHON" ]] || die "the aws CLI and moto are not installed: run make tools"
 command -v cargo-lambda >/dev/null || die "cargo-lambda is not on PATH: run make tools (make local puts it on PATH)"
 case "$COGNITO" in
   local | aws) ;;
@@ -97,6 +105,12 @@ ports=("$API_PORT" "$REST_API_PORT" "$FUNCTION_PORT")
 for port in "${ports[@]}"; do
   port_open "$port" && die "port $port is in use (ports: API_PORT=$API_PORT REST_API_PORT=$REST_API_PORT COGNITO_PORT=$COGNITO_PORT FUNCTION_PORT=$FUNCTION_PORT)"
 done
+if [[ "$WEB" == 1 ]]; then
+  [[ -x "$VITE" ]] || die "the web app's packages are not installed: run make web-install"
+  # Browsers try localhost on ::1 as well as 127.0.0.1: whatever holds either would answer.
+  port_open "$WEB_PORT" || (exec 3<>"/dev/tcp/::1/$WEB_PORT") 2>/dev/null &&
+    die "port $WEB_PORT is in use on localhost (WEB_PORT=$WEB_PORT)"
+fi
 mkdir -p "$STATE_DIR/logs"
 rm -f "$STATE_DIR/stack.env"
 
@@ -107,7 +121,9 @@ cargo build --quiet --profile "$FUNCTION_PROFILE" -p hello
 watch_profile=()
 [[ "$FUNCTION_PROFILE" == dev ]] || watch_profile=(--profile "$FUNCTION_PROFILE")
 
-template_args=(--template "$TEMPLATE")
+# The APIs' CORS and the function's ALLOWED_ORIGIN allow the page's origin (the template's
+# default for WEB_PORT=5173).
+template_args=(--template "$TEMPLATE" --parameter "AllowedOrigin=$web_origin")
 if [[ "$COGNITO" == aws ]]; then
   # Real tokens from the deployed pool: the ids come from the stack's outputs, the signing keys
   # from Cognito over HTTPS (no --jwks-origin), with the caller's AWS credentials.
@@ -127,8 +143,9 @@ else
   export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=$REGION AWS_EC2_METADATA_DISABLED=true
   cognito_endpoint=http://127.0.0.1:$COGNITO_PORT
   log "starting the Cognito emulator on $cognito_endpoint"
+  # moto's server, with Cognito's SRP sign-in (moto's own signs in any password): see the script.
   start cognito env MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY=HASH MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY=HASH \
-    "$MOTO" -H 127.0.0.1 -p "$COGNITO_PORT"
+    "$PYTHON" scripts/cognito-emulator.py -H 127.0.0.1 -p "$COGNITO_PORT"
   wait_for "the Cognito emulator" curl -fs -o /dev/null "$cognito_endpoint/moto-api/"
 
   log "creating $USER_POOL_RESOURCE and $USER_POOL_CLIENT_RESOURCE from $TEMPLATE"
@@ -154,6 +171,7 @@ REGION=$REGION
 FUNCTION_ENDPOINT=http://127.0.0.1:$FUNCTION_PORT
 ENV
 } >"$STATE_DIR/stack.env.new"
+[[ "$WEB" == 1 ]] && echo "WEB_URL=$web_origin" >>"$STATE_DIR/stack.env.new"
 if [[ "$COGNITO" == local && "${CREATE_USER:-1}" != 0 ]]; then
   STACK=local STACK_ENV="$STATE_DIR/stack.env.new" scripts/walkthrough.sh user
 fi
@@ -182,10 +200,30 @@ start api "$GATEWAY" serve "${template_args[@]}" "${listen_args[@]}" \
   --invoke-endpoint "http://127.0.0.1:$FUNCTION_PORT" "${jwks_origin[@]}" $GATEWAY_ARGS
 wait_for "the HTTP API" port_open "$API_PORT"
 wait_for "the REST API" port_open "$REST_API_PORT"
+
+if [[ "$WEB" == 1 ]]; then
+  log "starting the web app (Vite) on $web_origin"
+  WEB_PUBLIC_DIR=$WEB_PUBLIC_DIR scripts/web-config.sh local "$STATE_DIR/stack.env.new"
+  # 127.0.0.1, not localhost: Node may bind localhost to ::1 only, and the browser tests also
+  # open the app as http://127.0.0.1:WEB_PORT (another origin, which the API must refuse).
+  web_public=$(realpath "$WEB_PUBLIC_DIR")
+  if [[ "$WEB_SERVE" == preview ]]; then
+    # The production bundle (what is deployed), with this stack's config.json in it.
+    WEB_PUBLIC_DIR=$web_public "$VITE" build web --outDir "$(realpath "$STATE_DIR")/web-dist" --emptyOutDir \
+      >>"$STATE_DIR/logs/web.log" 2>&1 || die "vite build failed (see $STATE_DIR/logs/web.log)"
+    start web "$VITE" preview web --outDir "$(realpath "$STATE_DIR")/web-dist" --host 127.0.0.1 --port "$WEB_PORT" --strictPort
+  else
+    start web env WEB_PUBLIC_DIR="$web_public" "$VITE" web --host 127.0.0.1 --port "$WEB_PORT" --strictPort
+  fi
+  wait_for "the web app" curl -fs -o /dev/null "http://127.0.0.1:$WEB_PORT/config.json"
+fi
 mv "$STATE_DIR/stack.env.new" "$STATE_DIR/stack.env"
 # shellcheck disable=SC1091
 source "$STATE_DIR/stack.env"
 
+web_line=
+[[ "$WEB" == 1 ]] && web_line="  Web app    $web_origin   (Vite $WEB_SERVE; sign in as user-a)
+"
 cat >&2 <<BANNER
 
 Local stack ready in $((SECONDS - started))s. Ctrl-C stops it.
@@ -193,7 +231,7 @@ Local stack ready in $((SECONDS - started))s. Ctrl-C stops it.
   REST API   $REST_API_URL   GET /hello (Cognito user pool authorizer)
   Cognito    ${cognito_endpoint:-the deployed pool (COGNITO=aws)}   pool $pool_id, client $client_id${cognito_endpoint:+, user user-a}
   Function   http://127.0.0.1:$FUNCTION_PORT   (cargo lambda watch: saves reload the code)
-  Logs       $STATE_DIR/logs/    Endpoints and ids: source $STATE_DIR/stack.env
+${web_line}  Logs       $STATE_DIR/logs/    Endpoints and ids: source $STATE_DIR/stack.env
 
 Try it (another terminal):
   curl -i $API_URL/hello                                  # 401
@@ -208,15 +246,15 @@ log "ready"
 # Cognito (in-memory users) and the API are not.
 while true; do
   wait -n "${pids[@]}" || true
-  for name in cognito api; do
-    [[ -n "${pid_of[$name]:-}" ]] || continue
+  for name in "${!pid_of[@]}"; do
+    [[ "$name" == function ]] && continue
     kill -0 "${pid_of[$name]}" 2>/dev/null || die "$name exited on its own (see $STATE_DIR/logs/$name.log)"
   done
   if ! kill -0 "${pid_of[function]}" 2>/dev/null; then
     log "the function endpoint exited; starting it again"
     kill -KILL -- "-${pid_of[function]}" 2>/dev/null || true
     pids=()
-    for name in cognito api; do [[ -n "${pid_of[$name]:-}" ]] && pids+=("${pid_of[$name]}"); done
+    for name in "${!pid_of[@]}"; do [[ "$name" == function ]] || pids+=("${pid_of[$name]}"); done
     start_function
     log "the function endpoint is back"
   fi

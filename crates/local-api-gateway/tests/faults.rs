@@ -246,8 +246,8 @@ async fn the_stack_survives_function_and_cognito_faults() {
     );
 
     // Cognito stops: cached keys keep valid tokens working; an uncached kid fails closed, fast.
-    let cognito = stack.processes_running("moto_server");
-    assert!(!cognito.is_empty(), "moto is running");
+    let cognito = stack.processes_running("cognito-emulator.py");
+    assert!(!cognito.is_empty(), "the Cognito emulator is running");
     stack.signal("STOP", &cognito);
     assert_eq!(get(&hello, Some(&token)).await.0, 200);
     let started = Instant::now();

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Writes the single-page app's runtime configuration, config.json (read by the app at start):
+#
+#   web-config.sh local [STACK_ENV]   from a local stack's endpoints (default .local/stack.env)
+#   web-config.sh aws                 from the deployed stack's outputs (STACK_NAME, default hello-api)
+#
+# Written to $WEB_PUBLIC_DIR/config.json (default web/public/, which both `vite` and `vite build`
+# serve). The file holds only public values: ids, URLs and the region.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+: "${STACK_NAME:=hello-api}" "${WEB_PUBLIC_DIR:=web/public}"
+AWS=${AWS:-.tools/aws/bin/aws}
+
+die() { echo "error: $*" >&2; exit 1; }
+
+case "${1:-}" in
+  local)
+    stack_env=${2:-${STACK_ENV:-.local/stack.env}}
+    [[ -f "$stack_env" ]] || die "no $stack_env: is the local stack running (make local)?"
+    # shellcheck disable=SC1090
+    source "$stack_env"
+    http_api_url=$API_URL rest_api_url=${REST_API_URL:-} cognito_endpoint=$COGNITO_ENDPOINT
+    user_pool_id=$USER_POOL_ID user_pool_client_id=$USER_POOL_CLIENT_ID region=$REGION
+    ;;
+  aws)
+    outputs=$("$AWS" cloudformation describe-stacks --stack-name "$STACK_NAME" \
+      --query 'Stacks[0].Outputs[].[OutputKey,OutputValue]' --output text) ||
+      die "cannot read the outputs of stack $STACK_NAME (deployed? credentials? region?)"
+    output() { awk -v key="$1" '$1 == key { print $2 }' <<<"$outputs"; }
+    http_api_url=$(output ApiUrl) rest_api_url=$(output RestApiUrl) cognito_endpoint=
+    user_pool_id=$(output UserPoolId) user_pool_client_id=$(output UserPoolClientId) region=$(output Region)
+    ;;
+  *) die "usage: $0 local [STACK_ENV] | aws" ;;
+esac
+[[ -n "$http_api_url" && -n "$user_pool_id" && -n "$user_pool_client_id" && -n "$region" ]] ||
+  die "missing endpoints or ids (API URL '$http_api_url', pool '$user_pool_id', client '$user_pool_client_id', region '$region')"
+
+mkdir -p "$WEB_PUBLIC_DIR"
+target=$WEB_PUBLIC_DIR/config.json
+# Written whole, then renamed: a web server never serves half a file.
+HTTP_API_URL=$http_api_url REST_API_URL=$rest_api_url COGNITO_ENDPOINT=$cognito_endpoint \
+  USER_POOL_ID=$user_pool_id USER_POOL_CLIENT_ID=$user_pool_client_id REGION=$region \
+  python3 -c 'import json, os
+e = os.environ
+print(json.dumps({
+    "region": e["REGION"],
+    "userPoolId": e["USER_POOL_ID"],
+    "userPoolClientId": e["USER_POOL_CLIENT_ID"],
+    "cognitoEndpoint": e["COGNITO_ENDPOINT"] or None,
+    "httpApiUrl": e["HTTP_API_URL"].rstrip("/"),
+    "restApiUrl": e["REST_API_URL"].rstrip("/") or None,
+}, indent=2))' >"$target.new"
+mv "$target.new" "$target"
+echo "wrote $target" >&2
