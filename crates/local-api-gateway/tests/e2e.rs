@@ -18,7 +18,7 @@ struct Answer {
 }
 
 async fn get(url: &str, authorization: Option<&str>) -> Answer {
-    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let client = support::http_client();
     let mut request = client.get(url);
     if let Some(value) = authorization {
         request = request.header("authorization", value);

@@ -64,7 +64,7 @@ Outputs:";
 }
 
 async fn get(url: &str, token: Option<&str>) -> (u16, Value) {
-    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let client = support::http_client();
     let mut request = client.get(url);
     if let Some(token) = token {
         request = request.header("authorization", format!("Bearer {token}"));

@@ -33,6 +33,13 @@ pub fn aws_cli() -> PathBuf {
     aws
 }
 
+/// An HTTP client for the tests. The crate builds reqwest without a default TLS provider (it
+/// passes its own rustls set-up), so a plain client needs ring installed as the default first.
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
 /// A port nobody listens on right now.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
