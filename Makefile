@@ -16,6 +16,7 @@ AWS := $(TOOLS)/aws/bin/aws
 SAM := $(TOOLS)/sam/bin/sam
 OHA := $(CARGO_TOOLS)/bin/oha
 CARGO_DENY := $(CARGO_TOOLS)/bin/cargo-deny
+CARGO_MUTANTS := $(CARGO_TOOLS)/bin/cargo-mutants
 WEB_INSTALLED := web/node_modules/.installed
 CHROMIUM := /usr/bin/chromium
 # Property tests: cases per property in `make test`, and in `make fuzz`.
@@ -37,7 +38,7 @@ export STACK STACK_NAME API COGNITO API_PORT REST_API_PORT COGNITO_PORT FUNCTION
 
 .PHONY: help tools tools-bench build test lint unit emulator-test e2e template-check deploy-check sam-build watch invoke local \
 	web-install web-lint web-dev web-config browser-test \
-	deploy user token call delete bench bench-smoke load audit fuzz clean
+	deploy user token call delete bench bench-smoke load audit fuzz mutants clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -60,6 +61,8 @@ $(OHA):
 	cargo install --quiet --locked --root $(CARGO_TOOLS) oha --version 1.16.0
 $(CARGO_DENY):
 	cargo install --quiet --locked --root $(CARGO_TOOLS) cargo-deny --version 0.20.2
+$(CARGO_MUTANTS):
+	cargo install --quiet --locked --root $(CARGO_TOOLS) cargo-mutants --version 27.1.0
 
 tools: $(foreach v,$(VENVS),$(TOOLS)/$(v)/.installed) $(ARM64_TARGET) $(CARGO_DENY) $(WEB_INSTALLED) $(CHROMIUM) ## Install every tool make test needs (pinned, into .tools/)
 
@@ -176,6 +179,11 @@ sam-build: $(TOOLS)/sam/.installed $(TOOLS)/lambda/.installed $(ARM64_TARGET) ##
 	@# ELF e_machine (offset 18) 0xb7 is aarch64
 	@[[ "$$(od -An -tx1 -j18 -N1 .aws-sam/build/HelloFunction/bootstrap | tr -d ' ')" == b7 ]] \
 		&& echo "sam build: arm64 bootstrap ok" || { echo "sam build: bootstrap is not arm64" >&2; exit 1; }
+
+# What it mutates and how: .cargo/mutants.toml. Not in make test: about an hour here (TESTING.md).
+# Property tests run 32 cases per mutant; MUTANTS_ARGS passes more options (e.g. -f <file>).
+mutants: $(CARGO_MUTANTS) ## Mutation testing of hello and the local gateway's core (TESTING.md)
+	PROPTEST_CASES=32 $(CARGO_MUTANTS) mutants --output target/mutants $(MUTANTS_ARGS)
 
 fuzz: ## The property tests with FUZZ_CASES cases each (optimized build)
 	PROPTEST_CASES=$(FUZZ_CASES) cargo test --locked --profile bench-tools --workspace proptest_ -- --nocapture

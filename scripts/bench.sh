@@ -5,8 +5,11 @@
 #   1. the function binaries, built as deployed (cargo lambda build --release), ours and the
 #      `cargo lambda new --http` baseline, for x86_64 (run here) and arm64 (sizes);
 #   2. lambda-bench: cold starts, warm invocations, CPU and memory, interleaved, in rounds;
-#   3. criterion: token verification + event building inside the local API;
-#   4. oha through the local API (token verified) against the function's invoke endpoint.
+#   3. criterion: authorizer + event building inside the local gateway, for each API kind;
+#   4. oha through the local gateway (token verified) against the function's invoke endpoint,
+#      for the HTTP API and the REST API.
+# BENCH_BEFORE=<commit> adds, in the same run, the local gateway of an earlier commit (built in a
+# git worktree under target/bench/): its criterion figures and its HTTP API over loopback.
 #
 # Counts are environment variables; `make bench-smoke` runs a tiny version of steps 1-2.
 set -euo pipefail
@@ -49,19 +52,41 @@ target/bench-tools/lambda-bench \
   --rounds "$ROUNDS" --cold-starts "$COLD_STARTS" --warm-invocations "$WARM_INVOCATIONS" \
   --check-logs --targets --json "$OUT/runtime.json" | tee "$OUT/runtime.md"
 
-log "criterion: verify token + build event, in process"
-cargo bench --quiet --profile bench-tools -p local-http-api --bench verify_and_build -- gateway/
+before_gateway=
+if [[ -n "${BENCH_BEFORE:-}" ]]; then
+  before=$OUT/before-$(git rev-parse --short "$BENCH_BEFORE")
+  log "building the local gateway of $BENCH_BEFORE in $before"
+  [[ -d "$before" ]] || git worktree add --detach "$before" "$BENCH_BEFORE"
+  # The crate's name then (renamed local-api-gateway when the REST API came).
+  (cd "$before" && cargo build --quiet --profile bench-tools -p local-http-api &&
+    cargo bench --quiet --profile bench-tools -p local-http-api --bench verify_and_build -- gateway/)
+  before_gateway=$before/target/bench-tools/local-http-api
+fi
+
+log "criterion: authorize + build the event, in process"
+cargo bench --quiet --profile bench-tools -p local-api-gateway --bench verify_and_build -- gateway/
 criterion_median_us() {
   "$PYTHON" -c 'import json, sys; print(round(json.load(open(sys.argv[1]))["median"]["point_estimate"] / 1000, 2))' \
-    "target/criterion/gateway/$1/new/estimates.json"
+    "$1/target/criterion/gateway/$2/new/estimates.json"
 }
 {
-  echo "| in-process step | median (µs) |"
-  echo "|---|---:|"
-  for step in bearer_token verify_token_first_seen verify_token build_v2_event verify_and_build; do
-    echo "| $step | $(criterion_median_us "$step") |"
+  echo "| in-process step | HTTP API (µs) | REST API (µs) |"
+  echo "|---|---:|---:|"
+  echo "| take the token from the header | $(criterion_median_us . bearer_token) | (same) |"
+  for step in authorize_first_seen authorize build_event authorize_and_build; do
+    echo "| $step | $(criterion_median_us . "http/$step") | $(criterion_median_us . "rest/$step") |"
   done
+  if [[ -n "$before_gateway" ]]; then
+    echo
+    echo "The same steps before the REST API was added ($BENCH_BEFORE, HTTP API only):"
+    echo
+    echo "| in-process step | median (µs) |"
+    echo "|---|---:|"
+    for step in bearer_token verify_token_first_seen verify_token build_v2_event verify_and_build; do
+      echo "| $step | $(criterion_median_us "$before" "$step") |"
+    done
+  fi
 } | tee "$OUT/criterion.md"
 
-log "oha: through the local API vs straight to the invoke endpoint"
-scripts/bench-gateway.sh | tee "$OUT/gateway.md"
+log "oha: through the local gateway vs straight to the invoke endpoint"
+BEFORE_GATEWAY=$before_gateway scripts/bench-gateway.sh | tee "$OUT/gateway.md"

@@ -8,7 +8,7 @@
 #                          (TOKEN_USE=access for the access token)
 #   walkthrough.sh call    GET /hello without a token, then with `Authorization: Bearer <ID token>`
 #
-# The password comes from USER_PASSWORD or a silent prompt; only the local stack has a default.
+# The password comes from USER_PASSWORD or a silent prompt; only the emulated pool has a default.
 # It reaches the aws CLI through a --cli-input-json file only this user can read (removed on
 # exit), never on a command line.
 set -euo pipefail
@@ -54,7 +54,8 @@ load_stack() {
 read_password() {
   if [[ -n "${USER_PASSWORD:-}" ]]; then
     PASSWORD=$USER_PASSWORD
-  elif [[ "$STACK" == local ]]; then
+  elif [[ "$STACK" == local && -n "${COGNITO_ENDPOINT:-}" ]]; then
+    # The emulator's users (not a deployed pool's, with COGNITO=aws).
     PASSWORD=$LOCAL_PASSWORD
   elif [[ -t 0 ]]; then
     read -rsp "Password for $USERNAME: " PASSWORD

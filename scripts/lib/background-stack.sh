@@ -23,7 +23,7 @@ stack_up() {
   [[ -x "$OHA" ]] || { echo "oha is not installed: run make tools-bench" >&2; exit 1; }
   STACK_STATE=$(mktemp -d "${TMPDIR:-/tmp}/local-stack.XXXXXX")
   trap stack_down EXIT
-  API_PORT=$(free_port) COGNITO_PORT=$(free_port) FUNCTION_PORT=$(free_port) STATE_DIR=$STACK_STATE \
+  API_PORT=$(free_port) REST_API_PORT=$(free_port) COGNITO_PORT=$(free_port) FUNCTION_PORT=$(free_port) STATE_DIR=$STACK_STATE \
     GATEWAY_PROFILE=bench-tools FUNCTION_PROFILE=release \
     setsid scripts/local-stack.sh >"$STACK_STATE/stack.log" 2>&1 </dev/null &
   STACK_PID=$!
@@ -40,7 +40,7 @@ stack_up() {
   # shellcheck disable=SC1091
   source "$STACK_STATE/stack.env"
   set +a
-  GATEWAY_PID=$(pgrep -f "local-http-api serve .*--port ${API_URL##*:}( |$)" | head -n 1)
+  GATEWAY_PID=$(pgrep -f "local-api-gateway serve .*--port ${API_URL##*:}( |$)" | head -n 1)
   TOKEN=$(STACK=local STACK_ENV="$STACK_STATE/stack.env" scripts/walkthrough.sh token)
 }
 

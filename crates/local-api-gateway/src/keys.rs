@@ -166,13 +166,19 @@ impl<F: FetchJwks> KeyCache<F> {
                     Err(_) => Ok(key),
                 };
             }
-            Lookup::NotInSet | Lookup::NoKeys if !self.may_fetch(issuer) => {
-                return Err(self.refusal_without_fetch(issuer, kid));
-            }
             Lookup::NotInSet | Lookup::NoKeys => self.fetch_lock(issuer),
         };
-        let _guard = lock.lock().await;
-        // While this request waited, another may have fetched, or failed to.
+        let _guard = match lock.try_lock() {
+            Ok(guard) => guard,
+            // A fetch is under way. If the issuer's last fetch failed, this one likely will too:
+            // fail now rather than queue behind its timeout. Otherwise (a cold cache) wait for it.
+            Err(_) if self.last_fetch_failed(issuer) => {
+                return Err(self.refusal_without_fetch(issuer, kid));
+            }
+            Err(_) => lock.lock().await,
+        };
+        // While this request waited, another may have fetched, or failed to; and within the
+        // cooldown nobody fetches.
         match self.lookup(issuer, kid) {
             Lookup::Fresh(key) | Lookup::Stale(key) => return Ok(key),
             Lookup::NotInSet | Lookup::NoKeys if !self.may_fetch(issuer) => {
@@ -213,6 +219,13 @@ impl<F: FetchJwks> KeyCache<F> {
             .get(issuer)
             .and_then(|state| state.attempted_at)
             .is_none_or(|at| at.elapsed() >= self.settings.cooldown)
+    }
+
+    fn last_fetch_failed(&self, issuer: &str) -> bool {
+        let issuers = self.issuers.read().unwrap_or_else(PoisonError::into_inner);
+        issuers
+            .get(issuer)
+            .is_some_and(|state| state.last_error.is_some())
     }
 
     /// Why `kid` cannot be had right now, when fetching is not allowed.
@@ -418,14 +431,14 @@ pub(crate) fn tls_config(extra_ca: Option<&Path>) -> Result<rustls::ClientConfig
             reason,
         };
         let pem = std::fs::read(path).map_err(|e| ca_error(e.to_string()))?;
-        let mut added = 0;
-        for cert in <rustls_pki_types::CertificateDer as PemObject>::pem_slice_iter(&pem) {
-            let cert = cert.map_err(|e| ca_error(e.to_string()))?;
-            roots.add(cert).map_err(|e| ca_error(e.to_string()))?;
-            added += 1;
-        }
-        if added == 0 {
+        let certs = <rustls_pki_types::CertificateDer as PemObject>::pem_slice_iter(&pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ca_error(e.to_string()))?;
+        if certs.is_empty() {
             return Err(ca_error("no PEM certificate in it".into()));
+        }
+        for cert in certs {
+            roots.add(cert).map_err(|e| ca_error(e.to_string()))?;
         }
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());

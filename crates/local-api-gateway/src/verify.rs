@@ -54,14 +54,11 @@ pub fn bearer_token(identity: Option<&str>) -> Result<&str, Refusal> {
     if value.len() > MAX_TOKEN_BYTES {
         return Err(Refusal::Unauthorized("the token is too large"));
     }
-    let token = match value.split_once(' ') {
+    // Anything else, another scheme included, is left to the token parser to refuse.
+    Ok(match value.split_once(' ') {
         Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim_start(),
         _ => value,
-    };
-    if token.is_empty() || token.contains(char::is_whitespace) {
-        return Err(Refusal::Unauthorized("the token is malformed"));
-    }
-    Ok(token)
+    })
 }
 
 /// Counters of the remembered-token cache.
@@ -77,7 +74,7 @@ pub struct VerifierStats {
 
 pub struct Verifier<F> {
     keys: Arc<KeyCache<F>>,
-    remembered: Mutex<Remembered>,
+    remembered: Mutex<Remembered<VerificationKey>>,
     hits: AtomicU64,
     checks: AtomicU64,
 }
@@ -250,19 +247,17 @@ fn check_times(claims: &Map<String, Value>, now: u64) -> Result<(), Refusal> {
 /// Tokens whose signature was checked, so a client sending the same token again (they do, for up
 /// to an hour) does not pay for RSA again (BENCHMARKS.md). Bounded by bytes; when full, expired
 /// entries go first, then the least recently used. An entry counts only while its key is still
-/// the issuer's key for its `kid` (a rotated key voids it).
-struct Remembered {
-    entries: LruCache<Box<str>, Entry>,
+/// the issuer's key for its `kid` (a rotated key voids it). Generic over the key type for tests.
+struct Remembered<K> {
+    entries: LruCache<Box<str>, Entry<K>>,
     bytes: usize,
     max_bytes: usize,
-    /// The earliest `exp` of any entry: when it is in the past, a purge has something to drop.
-    earliest_exp: u64,
     evicted: u64,
 }
 
-struct Entry {
+struct Entry<K> {
     claims: Claims,
-    key: Arc<VerificationKey>,
+    key: Arc<K>,
     exp: u64,
     bytes: usize,
 }
@@ -270,37 +265,27 @@ struct Entry {
 /// What an entry costs besides its token and claims text (map slots, Arcs, the LRU links).
 const ENTRY_OVERHEAD: usize = 128;
 
-impl Remembered {
+impl<K> Remembered<K> {
     fn new(max_bytes: usize) -> Self {
         Self {
             entries: LruCache::unbounded(),
             bytes: 0,
             max_bytes,
-            earliest_exp: u64::MAX,
             evicted: 0,
         }
     }
 
-    fn get(&mut self, token: &str, key: &Arc<VerificationKey>) -> Option<Claims> {
+    fn get(&mut self, token: &str, key: &Arc<K>) -> Option<Claims> {
         let entry = self.entries.get(token)?;
         if Arc::ptr_eq(&entry.key, key) {
             return Some(Arc::clone(&entry.claims));
         }
         // Verified with a key that is no longer the issuer's: verify again.
-        if let Some(entry) = self.entries.pop(token) {
-            self.bytes -= entry.bytes;
-        }
+        self.remove(token);
         None
     }
 
-    fn insert(
-        &mut self,
-        token: &str,
-        claims: Claims,
-        key: Arc<VerificationKey>,
-        exp: u64,
-        now: u64,
-    ) {
+    fn insert(&mut self, token: &str, claims: Claims, key: Arc<K>, exp: u64, now: u64) {
         let claims_bytes: usize = claims
             .iter()
             .map(|(name, value)| name.len() + value.to_string().len())
@@ -309,11 +294,19 @@ impl Remembered {
         if bytes > self.max_bytes {
             return;
         }
-        if let Some(old) = self.entries.pop(token) {
-            self.bytes -= old.bytes;
-        }
-        if self.bytes + bytes > self.max_bytes && self.earliest_exp <= now {
-            self.drop_expired(now);
+        // Two requests may verify the same new token at once.
+        self.remove(token);
+        if self.bytes + bytes > self.max_bytes {
+            let expired: Vec<Box<str>> = self
+                .entries
+                .iter()
+                .filter(|(_, entry)| entry.exp <= now)
+                .map(|(token, _)| token.clone())
+                .collect();
+            for token in expired {
+                self.remove(&token);
+                self.evicted += 1;
+            }
         }
         while self.bytes + bytes > self.max_bytes {
             let Some((_, oldest)) = self.entries.pop_lru() else {
@@ -322,37 +315,106 @@ impl Remembered {
             self.bytes -= oldest.bytes;
             self.evicted += 1;
         }
-        self.earliest_exp = self.earliest_exp.min(exp);
         self.bytes += bytes;
-        self.entries.put(
-            token.into(),
-            Entry {
-                claims,
-                key,
-                exp,
-                bytes,
-            },
-        );
+        let entry = Entry {
+            claims,
+            key,
+            exp,
+            bytes,
+        };
+        self.entries.put(token.into(), entry);
     }
 
-    fn drop_expired(&mut self, now: u64) {
-        let expired: Vec<Box<str>> = self
-            .entries
-            .iter()
-            .filter(|(_, entry)| entry.exp <= now)
-            .map(|(token, _)| token.clone())
-            .collect();
-        for token in expired {
-            if let Some(entry) = self.entries.pop(&token) {
-                self.bytes -= entry.bytes;
-                self.evicted += 1;
-            }
+    fn remove(&mut self, token: &str) {
+        if let Some(entry) = self.entries.pop(token) {
+            self.bytes -= entry.bytes;
         }
-        self.earliest_exp = self
-            .entries
-            .iter()
-            .map(|(_, entry)| entry.exp)
-            .min()
-            .unwrap_or(u64::MAX);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn claims(padding: usize) -> Claims {
+        Arc::new(
+            json!({"sub": "abc", "pad": "x".repeat(padding)})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        )
+    }
+
+    /// What an entry of `token` with `claims(padding)` costs: token + claim names and JSON
+    /// values + the overhead.
+    fn cost(token: &str, padding: usize) -> usize {
+        token.len() + ("sub".len() + "\"abc\"".len()) + ("pad".len() + padding + 2) + ENTRY_OVERHEAD
+    }
+
+    #[test]
+    fn an_entry_of_exactly_the_budget_is_kept_and_one_byte_more_is_not() {
+        let key = Arc::new(());
+        let mut exact = Remembered::new(cost("t", 10));
+        exact.insert("t", claims(10), Arc::clone(&key), 100, 0);
+        assert_eq!(exact.bytes, cost("t", 10));
+        assert!(exact.get("t", &key).is_some());
+        let mut short = Remembered::new(cost("t", 10) - 1);
+        short.insert("t", claims(10), Arc::clone(&key), 100, 0);
+        assert_eq!(short.bytes, 0);
+        assert!(short.get("t", &key).is_none());
+    }
+
+    #[test]
+    fn the_same_token_twice_counts_once() {
+        let key = Arc::new(());
+        let mut remembered = Remembered::new(10_000);
+        remembered.insert("t", claims(10), Arc::clone(&key), 100, 0);
+        remembered.insert("t", claims(10), Arc::clone(&key), 100, 0);
+        assert_eq!(remembered.bytes, cost("t", 10));
+    }
+
+    #[test]
+    fn a_token_remembered_with_another_key_is_forgotten_and_its_bytes_freed() {
+        let (old, new) = (Arc::new(1), Arc::new(1));
+        let mut remembered = Remembered::new(10_000);
+        remembered.insert("t", claims(10), Arc::clone(&old), 100, 0);
+        assert!(remembered.get("t", &new).is_none());
+        assert_eq!(remembered.bytes, 0);
+        assert!(remembered.get("t", &old).is_none(), "gone");
+    }
+
+    #[test]
+    fn expired_entries_go_only_when_room_is_needed_and_before_the_oldest() {
+        let key = Arc::new(());
+        let budget = cost("a", 10) + cost("b", 10);
+        let mut remembered = Remembered::new(budget);
+        remembered.insert("a", claims(10), Arc::clone(&key), 50, 0);
+        remembered.insert("b", claims(10), Arc::clone(&key), 500, 60);
+        // Exactly full, `a` expired: nothing needed room, nothing was dropped.
+        assert_eq!(remembered.bytes, budget);
+        assert!(remembered.get("a", &key).is_some()); // `a` is now the most recently used
+        // Room for `c` is needed: the expired `a` goes, although `b` is older in use.
+        remembered.insert("c", claims(10), Arc::clone(&key), 500, 60);
+        assert_eq!(remembered.evicted, 1);
+        assert!(remembered.get("a", &key).is_none());
+        assert!(remembered.get("b", &key).is_some());
+        assert!(remembered.get("c", &key).is_some());
+        // Nothing expired now: the least recently used (`b`) makes room for `d`.
+        remembered.insert("d", claims(10), Arc::clone(&key), 500, 60);
+        assert_eq!(remembered.evicted, 2);
+        assert!(remembered.get("b", &key).is_none());
+        assert_eq!(remembered.bytes, budget);
+    }
+
+    #[test]
+    fn an_expired_entry_stays_while_there_is_room() {
+        let key = Arc::new(());
+        let mut remembered = Remembered::new(cost("a", 10) * 3);
+        remembered.insert("a", claims(10), Arc::clone(&key), 50, 0);
+        remembered.insert("b", claims(10), Arc::clone(&key), 500, 60);
+        assert_eq!(remembered.evicted, 0);
+        assert!(remembered.get("a", &key).is_some());
     }
 }

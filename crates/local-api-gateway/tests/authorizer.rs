@@ -158,8 +158,33 @@ async fn no_token_is_refused() {
 }
 
 #[tokio::test]
+async fn tokens_up_to_8_kib_are_read_and_larger_ones_refused_unread() {
+    let (authorizer, _) = authorizer();
+    // A valid token of several KB (claims padded): accepted.
+    let big = issuer_key().sign(&with(id_claims(), "padding", json!("x".repeat(5000))));
+    assert!(big.len() > 6000);
+    assert!(verify(&authorizer, &big).await.is_ok());
+    // At exactly 8 KiB a value is read (and then found malformed); one byte more is not read.
+    let at_limit = "a".repeat(8 * 1024);
+    assert_eq!(
+        verify(&authorizer, &at_limit).await,
+        unauthorized("the token is malformed")
+    );
+    assert_eq!(
+        verify(&authorizer, &format!("{at_limit}a")).await,
+        unauthorized("the token is too large")
+    );
+}
+
+#[tokio::test]
 async fn garbage_is_refused() {
     let (authorizer, _) = authorizer();
+    // A valid token behind another scheme is not a bearer token.
+    let valid = issuer_key().sign(&id_claims());
+    assert_eq!(
+        verify(&authorizer, &format!("Basic {valid}")).await,
+        unauthorized("the token is malformed")
+    );
     for garbage in [
         "garbage",
         "a.b.c",

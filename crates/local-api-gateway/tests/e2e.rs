@@ -285,3 +285,40 @@ async fn walkthrough_against_the_local_stack() {
     // Ctrl-C stops everything: nothing left running, every port free.
     stack.stop_and_check_clean("INT");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "starts the real local stack: run with `make e2e`"]
+async fn with_a_deployed_pool_no_emulator_starts_and_keys_come_over_https() {
+    // `make local COGNITO=aws` with the ids a deployed stack's outputs would give (set here, so
+    // nothing asks AWS). Offline, the real issuer cannot be reached: every token fails closed.
+    let mut stack = Stack::start(
+        "deployed-pool",
+        &[
+            ("COGNITO", "aws"),
+            ("USER_POOL_ID", "eu-west-1_Deployed1"),
+            ("USER_POOL_CLIENT_ID", "deployedclient"),
+            ("REGION", "eu-west-1"),
+        ],
+    );
+    assert_eq!(stack.var("COGNITO"), "aws");
+    assert_eq!(stack.var("COGNITO_ENDPOINT"), "");
+    assert!(
+        stack.processes_running("cognito-emulator").is_empty(),
+        "no emulator in this mode"
+    );
+    let token = support::signed_token(
+        "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Deployed1",
+        "deployedclient",
+    );
+    for url in [stack.url("/hello"), stack.rest_url("/hello")] {
+        let answer = get(&url, Some(&format!("Bearer {token}"))).await;
+        assert_eq!(answer.status, 401, "{url}");
+    }
+    let logs = stack.all_logs();
+    assert!(
+        logs.contains("https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Deployed1/.well-known/openid-configuration"),
+        "keys were asked of the real issuer, over HTTPS"
+    );
+    assert!(logs.contains("signing keys could not be fetched"));
+    stack.stop_and_check_clean("INT");
+}

@@ -18,7 +18,10 @@ use std::{
 use axum::{Router, http::header, routing::get};
 use keys::{MemoryJwks, Shared, issuer_key, jwks, now, other_key};
 use local_api_gateway::{
-    keys::{FetchError, FetchJwks, HttpJwksFetcher, KeyCache, KeyCacheSettings, KeyError},
+    keys::{
+        FetchError, FetchJwks, HttpJwksFetcher, KeyCache, KeyCacheSettings, KeyError,
+        MAX_DOCUMENT_BYTES,
+    },
     verify::{Refusal, Verifier, VerifierStats},
 };
 use serde_json::{Value, json};
@@ -95,7 +98,10 @@ async fn a_failed_fetch_is_remembered_so_queued_and_later_requests_do_not_retry(
     );
     // Within the cooldown, a new request fails at once instead of waiting for a fetch.
     let started = Instant::now();
-    assert!(keys.key(ISSUER, "key-1").await.is_err());
+    assert!(matches!(
+        keys.key(ISSUER, "key-1").await,
+        Err(KeyError::Unavailable(_))
+    ));
     assert!(
         started.elapsed() < Duration::from_millis(100),
         "{:?}",
@@ -105,24 +111,51 @@ async fn a_failed_fetch_is_remembered_so_queued_and_later_requests_do_not_retry(
 }
 
 #[tokio::test(start_paused = true)]
+async fn with_the_issuer_known_down_requests_do_not_queue_behind_a_retry() {
+    let source = MemoryJwks::slow(None, Duration::from_secs(2));
+    let keys = cache(&source, settings(3600, 3600, 10));
+    assert!(keys.key(ISSUER, "key-1").await.is_err());
+    tokio::time::advance(Duration::from_secs(10)).await;
+    // The cooldown is over: one request retries (and waits 2 s for the answer)...
+    let retry = tokio::spawn({
+        let keys = Arc::clone(&keys);
+        async move { keys.key(ISSUER, "key-1").await }
+    });
+    tokio::task::yield_now().await;
+    // ...while the others fail at once instead of waiting behind it.
+    let started = tokio::time::Instant::now();
+    assert!(matches!(
+        keys.key(ISSUER, "key-1").await,
+        Err(KeyError::Unavailable(_))
+    ));
+    assert_eq!(started.elapsed(), Duration::ZERO);
+    assert!(retry.await.unwrap().is_err());
+    assert_eq!(source.fetches(), 2);
+}
+
+#[tokio::test(start_paused = true)]
 async fn through_an_outage_cached_keys_serve_until_the_staleness_bound() {
     let source = MemoryJwks::new(Some(jwks(&[issuer_key()])));
     let keys = cache(&source, settings(60, 600, 10));
     assert!(keys.key(ISSUER, "key-1").await.is_ok());
     source.serve(None);
 
-    tokio::time::advance(Duration::from_secs(61)).await;
+    tokio::time::advance(Duration::from_secs(59)).await;
+    assert!(keys.key(ISSUER, "key-1").await.is_ok());
+    assert_eq!(source.fetches(), 1, "fresh for the TTL");
+    tokio::time::advance(Duration::from_secs(1)).await;
     assert!(
         keys.key(ISSUER, "key-1").await.is_ok(),
         "stale, refresh failed"
     );
-    assert_eq!(source.fetches(), 2, "one refresh attempt");
+    assert_eq!(source.fetches(), 2, "one refresh attempt, at the TTL");
     tokio::time::advance(Duration::from_secs(5)).await;
     assert!(keys.key(ISSUER, "key-1").await.is_ok());
     assert_eq!(source.fetches(), 2, "no retry within the cooldown");
     tokio::time::advance(Duration::from_secs(10)).await;
     assert!(keys.key(ISSUER, "key-1").await.is_ok());
     assert_eq!(source.fetches(), 3, "one retry per cooldown");
+    assert_eq!(keys.fetches(), 3, "the cache counts what it attempted");
 
     // Past TTL + staleness: fail closed.
     tokio::time::advance(Duration::from_secs(600)).await;
@@ -134,6 +167,38 @@ async fn through_an_outage_cached_keys_serve_until_the_staleness_bound() {
     source.serve(Some(jwks(&[issuer_key()])));
     tokio::time::advance(Duration::from_secs(10)).await;
     assert!(keys.key(ISSUER, "key-1").await.is_ok());
+}
+
+#[tokio::test(start_paused = true)]
+async fn refused_without_a_fetch_says_whether_the_keys_or_the_kid_are_missing() {
+    let source = MemoryJwks::new(Some(jwks(&[issuer_key()])));
+    let keys = cache(&source, settings(60, 600, 10));
+    assert!(keys.key(ISSUER, "key-1").await.is_ok());
+    source.serve(None);
+    tokio::time::advance(Duration::from_secs(10)).await;
+    // A refetch for an unknown kid fails: the kid is unknown, the keys still usable...
+    assert!(matches!(
+        keys.key(ISSUER, "rotated-in").await,
+        Err(KeyError::Unavailable(_))
+    ));
+    assert_eq!(
+        keys.key(ISSUER, "another").await.err(),
+        Some(KeyError::UnknownKid("another".into())),
+        "within the cooldown, with usable keys: an unknown kid"
+    );
+    assert!(keys.key(ISSUER, "key-1").await.is_ok());
+    // ...until they reach TTL + staleness (660 s after the fetch), within a cooldown.
+    tokio::time::advance(Duration::from_secs(645)).await;
+    assert!(
+        keys.key(ISSUER, "key-1").await.is_ok(),
+        "the stale key, refresh failed"
+    );
+    tokio::time::advance(Duration::from_secs(5)).await;
+    assert!(matches!(
+        keys.key(ISSUER, "key-1").await,
+        Err(KeyError::Unavailable(_))
+    ));
+    assert_eq!(keys.fetches(), 3);
 }
 
 #[tokio::test(start_paused = true)]
@@ -298,6 +363,138 @@ async fn oversized_documents_are_refused_with_and_without_a_length() {
     let err = fetcher.fetch(ISSUER).await.unwrap_err();
     assert!(matches!(err, FetchError::TooLarge { .. }), "{err}");
     server.abort();
+}
+
+#[tokio::test]
+async fn the_default_memory_remembers_thousands_of_tokens() {
+    // 4 MiB: about three thousand Cognito-sized tokens. 1,200 tokens of ~1.2 KB (1.4 MB with
+    // their claims) must all stay remembered.
+    let source = MemoryJwks::new(Some(jwks(&[issuer_key()])));
+    let verifier = Verifier::new(cache(&source, KeyCacheSettings::default()));
+    let exp = now() + 600;
+    let tokens: Vec<String> = (0..1200)
+        .map(|i| {
+            let mut claims = claims(ISSUER, exp);
+            claims["jti"] = json!(format!("{i:0>300}"));
+            issuer_key().sign(&claims)
+        })
+        .collect();
+    for token in &tokens {
+        verify(&verifier, token).await.unwrap();
+    }
+    for token in &tokens {
+        verify(&verifier, token).await.unwrap();
+    }
+    assert_eq!(verifier.stats().evicted, 0);
+    assert_eq!(verifier.stats().remembered, 1200);
+}
+
+/// A key set padded to exactly `size` bytes of JSON.
+fn key_set_of_size(size: usize) -> String {
+    let empty = json!({"keys": [issuer_key().jwk()], "padding": ""}).to_string();
+    json!({"keys": [issuer_key().jwk()], "padding": "x".repeat(size - empty.len())}).to_string()
+}
+
+/// An issuer serving `key_set` as its JWKS, with a content-length or streamed without one.
+async fn issuer_serving(key_set: String, streamed: bool) -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    let jwks_uri = format!("{origin}/us-east-1_TEST/.well-known/jwks.json");
+    let app = json_route(
+        "/us-east-1_TEST/.well-known/openid-configuration",
+        json!({"jwks_uri": jwks_uri}).to_string(),
+    )
+    .route(
+        "/us-east-1_TEST/.well-known/jwks.json",
+        get(move || {
+            let body = key_set.clone();
+            async move {
+                if streamed {
+                    let chunks: Vec<Result<String, std::io::Error>> = body
+                        .as_bytes()
+                        .chunks(1000)
+                        .map(|c| Ok(String::from_utf8(c.to_vec()).unwrap()))
+                        .collect();
+                    axum::body::Body::from_stream(futures_util::stream::iter(chunks))
+                } else {
+                    axum::body::Body::from(body)
+                }
+            }
+        }),
+    );
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (origin, server)
+}
+
+#[tokio::test]
+async fn documents_up_to_the_limit_are_read_and_one_byte_more_is_refused() {
+    // The documented limit, independently of the constant: a 200 KB key set is read.
+    let (origin, server) = issuer_serving(key_set_of_size(200 * 1024), false).await;
+    let fetcher = HttpJwksFetcher::new(Some(origin), Duration::from_secs(2), None).unwrap();
+    assert!(fetcher.fetch(ISSUER).await.is_ok());
+    server.abort();
+    for streamed in [false, true] {
+        for (size, accepted) in [(MAX_DOCUMENT_BYTES, true), (MAX_DOCUMENT_BYTES + 1, false)] {
+            let (origin, server) = issuer_serving(key_set_of_size(size), streamed).await;
+            let fetcher = HttpJwksFetcher::new(Some(origin), Duration::from_secs(2), None).unwrap();
+            let result = fetcher.fetch(ISSUER).await;
+            assert_eq!(
+                result.is_ok(),
+                accepted,
+                "{size} bytes, streamed {streamed}: {result:?}"
+            );
+            if !accepted {
+                assert!(matches!(result, Err(FetchError::TooLarge { .. })));
+            }
+            server.abort();
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_key_that_names_its_algorithm_verifies_only_that_algorithm() {
+    use jsonwebtoken::{Algorithm, Header};
+    for (name, alg) in [
+        ("RS256", Algorithm::RS256),
+        ("RS384", Algorithm::RS384),
+        ("RS512", Algorithm::RS512),
+        ("PS256", Algorithm::PS256),
+        ("PS384", Algorithm::PS384),
+        ("PS512", Algorithm::PS512),
+    ] {
+        let mut jwk = issuer_key().jwk();
+        jwk["alg"] = json!(name);
+        let set = serde_json::from_value(json!({"keys": [jwk]})).unwrap();
+        let verifier = Verifier::new(cache(
+            &MemoryJwks::new(Some(set)),
+            KeyCacheSettings::default(),
+        ));
+        let sign = |alg| {
+            let mut header = Header::new(alg);
+            header.kid = Some("key-1".into());
+            jsonwebtoken::encode(
+                &header,
+                &claims(ISSUER, now() + 600),
+                &issuer_key().encoding_key(),
+            )
+            .unwrap()
+        };
+        assert_eq!(verify(&verifier, &sign(alg)).await, Ok(()), "{name}");
+        let other = if alg == Algorithm::RS256 {
+            Algorithm::PS256
+        } else {
+            Algorithm::RS256
+        };
+        assert_eq!(
+            verify(&verifier, &sign(other)).await,
+            Err(Refusal::Unauthorized(
+                "the token's algorithm does not match its signing key"
+            )),
+            "a {name} key, a {other:?} token"
+        );
+    }
 }
 
 #[tokio::test]
