@@ -392,12 +392,9 @@ impl<F: FetchJwks, I: Invoke> Gateway<F, I> {
 /// The path below a REST API's stage: `/dev/hello` -> `/hello`, `/dev` -> `/`; `None` for any
 /// other first segment.
 fn below_stage(path: &str, stage: &str) -> Option<String> {
-    let rest = path.strip_prefix('/')?.strip_prefix(stage)?;
-    match rest {
-        "" => Some("/".to_owned()),
-        rest if rest.starts_with('/') => Some(rest.to_owned()),
-        _ => None,
-    }
+    let path = path.strip_prefix('/')?;
+    let (first, rest) = path.split_once('/').unwrap_or((path, ""));
+    (first == stage).then(|| format!("/{rest}"))
 }
 
 /// The identity source's value: a header, or a query string parameter.

@@ -408,6 +408,28 @@ async fn the_audience_must_match() {
 }
 
 #[tokio::test]
+async fn scopes_may_come_as_a_list_or_as_scp() {
+    let (authorizer, _) = authorizer();
+    let route = ["hello/read".to_owned()];
+    let mut as_list = access_claims();
+    as_list["scope"] = json!(["openid", "hello/read"]);
+    let mut as_scp = access_claims();
+    as_scp.as_object_mut().unwrap().remove("scope");
+    as_scp["scp"] = json!(["hello/read"]);
+    for claims in [as_list, as_scp] {
+        let token = issuer_key().sign(&claims);
+        let grant = authorizer
+            .verify(Some(&token), &route, now())
+            .await
+            .unwrap();
+        assert!(
+            grant.scopes.unwrap().contains(&"hello/read".to_owned()),
+            "{claims}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn route_scopes_need_one_matching_token_scope() {
     let (authorizer, _) = authorizer();
     let access = issuer_key().sign(&access_claims());

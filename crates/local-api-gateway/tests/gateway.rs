@@ -259,6 +259,93 @@ async fn a_valid_token_reaches_the_function_with_its_claims() {
         Some(true)
     );
     assert_eq!(jwt["scopes"], Value::Null);
+    // When API Gateway took the request, in milliseconds.
+    let now_ms = (now() * 1000) as i64;
+    let time_epoch = event["requestContext"]["timeEpoch"].as_i64().unwrap();
+    assert!(
+        (now_ms - 5000..=now_ms + 5000).contains(&time_epoch),
+        "{time_epoch}"
+    );
+}
+
+#[tokio::test]
+async fn the_function_response_is_mapped_header_by_header() {
+    let (api, _) = local_api(Ok(json!({
+        "statusCode": 201,
+        "multiValueHeaders": {"x-a": ["1", "2"], "x-b": ["3"]},
+        "headers": {"x-a": "single", "x-count": 42, "x-flag": true, "content-length": "999"},
+        "cookies": ["a=1", "b=2"],
+        "body": "aGk=",
+        "isBase64Encoded": true
+    })));
+    let request = get("/hello")
+        .header("authorization", id_token())
+        .body(Body::empty())
+        .unwrap();
+    let answer = send(&api, request).await;
+    assert_eq!(answer.status, 201);
+    assert_eq!(answer.body, b"hi");
+    let all = |name: &str| -> Vec<&str> {
+        answer
+            .headers
+            .get_all(name)
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect()
+    };
+    // Payload 2.0: `headers` replaces the name's multi values; the others stay.
+    assert_eq!(all("x-a"), ["single"]);
+    assert_eq!(all("x-b"), ["3"]);
+    assert_eq!(all("x-count"), ["42"]);
+    assert_eq!(all("x-flag"), ["true"]);
+    assert_eq!(all("set-cookie"), ["a=1", "b=2"]);
+    assert_ne!(all("content-length"), ["999"], "API Gateway sets its own");
+}
+
+#[tokio::test]
+async fn a_header_http_cannot_carry_is_a_malformed_result() {
+    for headers in [json!({"bad name": "x"}), json!({"x-ok": "line\nbreak"})] {
+        for api in [local_api(Ok(json!({"statusCode": 200, "headers": headers}))).0] {
+            let request = get("/hello")
+                .header("authorization", id_token())
+                .body(Body::empty())
+                .unwrap();
+            assert_eq!(send(&api, request).await.status, 500, "{headers}");
+        }
+        let (rest, _) = rest_api(Ok(json!({"statusCode": 200, "headers": headers})));
+        let request = get("/dev/hello")
+            .header("authorization", id_token())
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(send(&rest, request).await.status, 502, "{headers}");
+    }
+}
+
+#[tokio::test]
+async fn a_body_of_exactly_10_mib_is_taken() {
+    let (api, recorder) = local_api(ok_function());
+    let request = get("/hello")
+        .header("authorization", id_token())
+        .header("content-type", "text/plain")
+        .body(Body::from(vec![b'x'; 10 * 1024 * 1024]))
+        .unwrap();
+    assert_eq!(send(&api, request).await.status, 200);
+    assert_eq!(
+        recorder.calls.lock().unwrap()[0].1["body"]
+            .as_str()
+            .map(str::len),
+        Some(10 * 1024 * 1024)
+    );
+}
+
+#[test]
+fn the_access_log_names_the_auth_outcome() {
+    assert_eq!(AuthOutcome::None.to_string(), "none");
+    assert_eq!(AuthOutcome::Allowed.to_string(), "allowed");
+    assert_eq!(
+        AuthOutcome::Refused("the token has expired".into()).to_string(),
+        "refused: the token has expired"
+    );
 }
 
 #[tokio::test]
@@ -626,6 +713,11 @@ async fn rest_with_an_id_token_reaches_the_function_with_payload_1_0() {
     assert_eq!(event["requestContext"]["path"], "/dev/hello");
     assert_eq!(event["requestContext"]["stage"], "dev");
     assert_eq!(event["requestContext"]["resourcePath"], "/hello");
+    let now_ms = (now() * 1000) as i64;
+    let epoch = event["requestContext"]["requestTimeEpoch"]
+        .as_i64()
+        .unwrap();
+    assert!((now_ms - 5000..=now_ms + 5000).contains(&epoch), "{epoch}");
     assert_eq!(
         event["requestContext"]["requestId"],
         answer.header("x-amzn-requestid").unwrap()
@@ -798,5 +890,298 @@ async fn rest_function_failures_are_502_and_timeouts_504() {
             Some(REST_ORIGIN_HEADER.1),
             "DEFAULT_5XX"
         );
+    }
+}
+
+#[tokio::test]
+async fn request_ids_look_like_api_gateways_and_differ() {
+    let (http, _) = local_api(ok_function());
+    let (rest, recorder) = rest_api(ok_function());
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let answer = send(&http, get("/hello").body(Body::empty()).unwrap()).await;
+        let id = answer.header("apigw-requestid").unwrap().to_owned();
+        // Base64 of a few bytes, like `JKJaXmPLvHcESHA=`.
+        assert_eq!(id.len(), 16, "{id}");
+        let text = id.trim_end_matches('=');
+        assert!(
+            text.len() >= 14
+                && text
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '/'),
+            "{id}"
+        );
+        seen.push(id);
+    }
+    for _ in 0..2 {
+        let request = get("/dev/hello")
+            .header("authorization", id_token())
+            .body(Body::empty())
+            .unwrap();
+        let answer = send(&rest, request).await;
+        let id = answer.header("x-amzn-requestid").unwrap().to_owned();
+        let parts: Vec<&str> = id.split('-').collect();
+        assert_eq!(
+            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+            [8, 4, 4, 4, 12],
+            "{id}"
+        );
+        assert!(
+            id.chars().all(|c| c.is_ascii_hexdigit() || c == '-'),
+            "{id}"
+        );
+        assert!(
+            answer
+                .header("x-amz-apigw-id")
+                .is_some_and(|v| v.len() == 16)
+        );
+        seen.push(id);
+    }
+    let unique: std::collections::BTreeSet<_> = seen.iter().collect();
+    assert_eq!(unique.len(), seen.len(), "{seen:?}");
+    let calls = recorder.calls.lock().unwrap();
+    let resource_id = calls[0].1["requestContext"]["resourceId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        resource_id.len() == 6
+            && resource_id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()),
+        "{resource_id}"
+    );
+    assert_eq!(
+        calls[1].1["requestContext"]["resourceId"],
+        resource_id.as_str(),
+        "stable"
+    );
+}
+
+#[tokio::test]
+async fn a_rest_root_resource_is_the_stage_itself() {
+    let (api, recorder) = gateway_with(ApiType::Rest, ok_function(), |api| {
+        api.routes[0].path = "/".into();
+    });
+    for uri in ["/dev", "/dev/"] {
+        let request = get(uri)
+            .header("authorization", id_token())
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(send(&api, request).await.status, 200, "{uri}");
+    }
+    let request = get("/devx")
+        .header("authorization", id_token())
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(send(&api, request).await.status, 403);
+    assert_eq!(recorder.calls.lock().unwrap()[0].1["path"], "/");
+}
+
+#[tokio::test]
+async fn a_query_string_identity_source_is_read_by_name() {
+    let (api, _) = gateway_with(ApiType::Http, ok_function(), |api| {
+        let authorizer = api.authorizers.get_mut("CognitoJwt").unwrap();
+        authorizer.identity = local_api_gateway::api::IdentitySource::Query("token".into());
+    });
+    let uri = format!("/hello?other=x&token={}", id_token());
+    assert_eq!(
+        send(&api, get(&uri).body(Body::empty()).unwrap())
+            .await
+            .status,
+        200
+    );
+    let uri = format!("/hello?other={}", id_token());
+    assert_eq!(
+        send(&api, get(&uri).body(Body::empty()).unwrap())
+            .await
+            .status,
+        401
+    );
+}
+
+#[tokio::test]
+async fn the_size_limits_are_exact() {
+    let (api, _) = local_api(ok_function());
+    // The request line (no headers): path + `?` + query = 10 KiB is read (and is a 401: no
+    // token); one more byte is refused.
+    let query = |len: usize| {
+        let uri = format!("/hello?q={}", "a".repeat(len - "/hello?q=".len()));
+        Request::builder().uri(uri).body(Body::empty()).unwrap()
+    };
+    assert_eq!(send(&api, query(10 * 1024)).await.status, 401);
+    assert_eq!(send(&api, query(10 * 1024 + 1)).await.status, 414);
+    // The request line and the headers together: `/hello` + host + x-big = 10 KiB.
+    let headers = |total: usize| {
+        let used = "/hello".len() + "host".len() + "127.0.0.1:3000".len() + "x-big".len();
+        get("/hello")
+            .header("x-big", "b".repeat(total - used))
+            .body(Body::empty())
+            .unwrap()
+    };
+    assert_eq!(send(&api, headers(10 * 1024)).await.status, 401);
+    assert_eq!(send(&api, headers(10 * 1024 + 1)).await.status, 431);
+    // The declared body: 10 MiB is taken, one byte more is not.
+    let declared = |len: usize| {
+        let request = get("/hello").header("content-length", len.to_string());
+        request.body(Body::empty()).unwrap()
+    };
+    assert_eq!(send(&api, declared(10 * 1024 * 1024)).await.status, 401);
+    assert_eq!(send(&api, declared(10 * 1024 * 1024 + 1)).await.status, 413);
+}
+
+#[tokio::test]
+async fn only_an_options_request_with_origin_and_method_is_a_preflight() {
+    let (api, _) = local_api(ok_function());
+    let options = Request::builder()
+        .method("OPTIONS")
+        .uri("/hello")
+        .header("access-control-request-method", "GET")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(
+        send(&api, options).await.status,
+        404,
+        "no Origin: a request like any other"
+    );
+    let post = Request::builder()
+        .method("POST")
+        .uri("/hello")
+        .header("origin", ORIGIN)
+        .header("access-control-request-method", "GET")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(send(&api, post).await.status, 404, "not OPTIONS");
+}
+
+#[tokio::test]
+async fn an_http_preflight_for_a_method_cors_does_not_allow_gets_no_cors_headers() {
+    let (api, _) = local_api(ok_function());
+    let preflight = Request::builder()
+        .method("OPTIONS")
+        .uri("/hello")
+        .header("origin", ORIGIN)
+        .header("access-control-request-method", "DELETE")
+        .body(Body::empty())
+        .unwrap();
+    let answer = send(&api, preflight).await;
+    assert_eq!(answer.status, 204);
+    assert_eq!(answer.header("access-control-allow-origin"), None);
+}
+
+#[tokio::test]
+async fn exposed_headers_are_listed_when_configured() {
+    let (plain, _) = local_api(ok_function());
+    let (exposing, _) = gateway_with(ApiType::Http, ok_function(), |api| {
+        let local_api_gateway::api::ApiKind::Http { cors: Some(cors) } = &mut api.kind else {
+            panic!("CORS");
+        };
+        cors.expose_headers = vec!["x-request-id".into(), "x-other".into()];
+    });
+    for (api, expected) in [(&plain, None), (&exposing, Some("x-request-id,x-other"))] {
+        let request = get("/hello")
+            .header("origin", ORIGIN)
+            .header("authorization", id_token());
+        let answer = send(api, request.body(Body::empty()).unwrap()).await;
+        assert_eq!(answer.header("access-control-expose-headers"), expected);
+    }
+}
+
+#[tokio::test]
+async fn sams_preflight_lists_the_paths_methods_when_allow_methods_is_not_set() {
+    let (api, _) = gateway_with(ApiType::Rest, ok_function(), |api| {
+        let local_api_gateway::api::ApiKind::Rest(rest) = &mut api.kind else {
+            panic!("a REST API");
+        };
+        rest.preflight = Some(vec![("access-control-allow-origin".into(), "*".into())]);
+        let mut post = api.routes[0].clone();
+        post.method = "POST".into();
+        api.routes.push(post);
+    });
+    let preflight = Request::builder()
+        .method("OPTIONS")
+        .uri("/dev/hello")
+        .body(Body::empty())
+        .unwrap();
+    let answer = send(&api, preflight).await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(
+        answer.header("access-control-allow-methods"),
+        Some("GET,OPTIONS,POST")
+    );
+}
+
+#[tokio::test]
+async fn rest_gateway_responses_pick_the_specific_type_then_the_class_default() {
+    use local_api_gateway::api::{ApiKind, GatewayResponse, RouteAuth};
+    let response = |status: Option<u16>, value: &str| GatewayResponse {
+        status,
+        headers: vec![("x-class".into(), value.into())],
+    };
+    let (api, _) = gateway_with(ApiType::Rest, Ok(json!("not a proxy result")), |api| {
+        let ApiKind::Rest(rest) = &mut api.kind else {
+            panic!("a REST API");
+        };
+        rest.gateway_responses = [
+            ("DEFAULT_4XX".to_owned(), response(None, "4xx")),
+            ("DEFAULT_5XX".to_owned(), response(None, "5xx")),
+            (
+                "MISSING_AUTHENTICATION_TOKEN".to_owned(),
+                response(Some(404), "specific"),
+            ),
+        ]
+        .into();
+        // A second route whose authorizer does not exist: fails closed with a 500.
+        let mut broken = api.routes[0].clone();
+        broken.path = "/broken".into();
+        broken.auth = RouteAuth::Authorizer {
+            name: "Missing".into(),
+            scopes: vec![],
+        };
+        api.routes.push(broken);
+    });
+    let cases = [
+        ("/dev/hello", false, 401, "4xx"),
+        ("/dev/hello", true, 502, "5xx"),
+        ("/dev/broken", true, 500, "5xx"),
+        ("/dev/nope", true, 404, "specific"),
+    ];
+    for (uri, token, status, class) in cases {
+        let mut request = get(uri);
+        if token {
+            request = request.header("authorization", id_token());
+        }
+        let answer = send(&api, request.body(Body::empty()).unwrap()).await;
+        assert_eq!(
+            (answer.status, answer.header("x-class")),
+            (status, Some(class)),
+            "{uri}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn rest_base64_bodies_are_decoded_only_for_an_accepted_binary_type() {
+    let (api, _) = gateway_with(
+        ApiType::Rest,
+        Ok(json!({"statusCode": 200, "body": "aGk=", "isBase64Encoded": true})),
+        |api| {
+            let local_api_gateway::api::ApiKind::Rest(rest) = &mut api.kind else {
+                panic!("a REST API");
+            };
+            rest.binary_media_types = vec!["image/png".into()];
+        },
+    );
+    for (accept, body) in [
+        ("image/png", &b"hi"[..]),
+        ("application/json", &b"aGk="[..]),
+    ] {
+        let request = get("/dev/hello")
+            .header("authorization", id_token())
+            .header("accept", accept)
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(send(&api, request).await.body, body, "{accept}");
     }
 }

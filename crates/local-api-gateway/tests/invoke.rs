@@ -89,8 +89,60 @@ async fn the_result_the_function_errors_and_unknown_functions() {
     server.abort();
 }
 
+/// A raw HTTP server: answers every connection with `head` (status line and headers) and
+/// `body`, then either keeps the connection open (`hang`) or closes it.
+async fn raw_endpoint(head: &'static str, body: &'static str, hang: bool) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = [0u8; 4096];
+                let _ = socket.read(&mut request).await;
+                let _ = socket
+                    .write_all(format!("{head}\r\n\r\n{body}").as_bytes())
+                    .await;
+                if hang {
+                    tokio::time::sleep(Duration::from_secs(30)).await;
+                }
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn a_result_cut_short_is_a_timeout_when_it_stalls_and_unreachable_when_it_breaks() {
+    let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100";
+    let timeout = Duration::from_millis(300);
+    let stalled = raw_endpoint(head, "{\"partial\":", true).await;
+    assert_eq!(
+        invoke(&stalled, "f", timeout).await,
+        Err(InvokeError::Timeout(timeout))
+    );
+    let broken = raw_endpoint(head, "{\"partial\":", false).await;
+    let err = invoke(&broken, "f", timeout).await.unwrap_err();
+    assert!(matches!(err, InvokeError::Unreachable { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn a_result_of_exactly_lambdas_limit_is_read() {
+    let app = Router::new().route(PATH, post(|| async { "x".repeat(MAX_RESULT_BYTES) }));
+    let (url, server) = endpoint(app).await;
+    let result = invoke(&url, "big", Duration::from_secs(5)).await.unwrap();
+    assert_eq!(result.len(), MAX_RESULT_BYTES);
+    server.abort();
+}
+
 #[tokio::test]
 async fn a_result_over_lambdas_limit_is_a_function_error() {
+    // Lambda's documented 6 MB: 5 MB is a result.
+    let app = Router::new().route(PATH, post(|| async { "x".repeat(5 * 1024 * 1024) }));
+    let (url, server) = endpoint(app).await;
+    let result = invoke(&url, "big", Duration::from_secs(5)).await.unwrap();
+    assert_eq!(result.len(), 5 * 1024 * 1024);
+    server.abort();
     let app = Router::new().route(PATH, post(|| async { "x".repeat(MAX_RESULT_BYTES + 1) }));
     let (url, server) = endpoint(app).await;
     assert_eq!(
@@ -132,5 +184,9 @@ async fn no_answer_is_a_timeout_and_nothing_listening_is_unreachable() {
     let err = invoke(&format!("http://{closed}"), "any", timeout)
         .await
         .unwrap_err();
-    assert!(matches!(err, InvokeError::Unreachable { .. }), "{err}");
+    // The root cause, for the gateway's log.
+    let InvokeError::Unreachable { reason, .. } = &err else {
+        panic!("{err}");
+    };
+    assert!(reason.contains("refused"), "{reason}");
 }

@@ -207,7 +207,7 @@ async fn the_function_gets_the_claims_in_the_rest_apis_format() {
         claims: Arc::new(claims.as_object().unwrap().clone()),
         scopes: None,
     };
-    // As observed in captures of a real REST API's Cognito authorizer (FIELD-NOTES): every value
+    // As captures of real REST APIs' Cognito authorizers show (src/policy/cognito.rs): every value
     // a string, dates for exp/iat, groups comma-separated.
     assert_eq!(
         authorizer.policy.authorizer_context(&grant),

@@ -6,13 +6,17 @@
 //!   access tokens only, carrying one of them; every other case is `401 Unauthorized` (never 403);
 //! - the function gets `requestContext.authorizer.claims`, every value a string.
 //!
-//! Where the documentation is silent, the choices are made here, once:
+//! The documentation shows no claims object, so the wire format follows public captures of real
+//! REST APIs (an AWS re:Post question on `cognito:groups`, a REST Cognito authorizer's claims
+//! published in a GitHub README, chalice#783's `split(',')`). Where nothing public settles it,
+//! the choice is made here, once:
 //! - `ValidationExpression` must match the whole `aud` (or `client_id` of an access token);
-//! - several groups arrive comma-separated (`"admin,dev"`), the form reported in the field; one
-//!   group is `"admin"` (documented); any other array claim is rendered the same way;
-//! - `exp` and `iat` are Java `Date` strings (`"Tue Apr 04 18:39:39 UTC 2023"`, seen in
-//!   captures); every other number stays a number's text (`"auth_time": "1680629979"`);
-//! - object claims arrive as JSON text; null-valued claims are left out.
+//! - several groups arrive comma-separated (`"admin,staging-manager"`, captured); one group is
+//!   `"admin"` (captured); any other array claim is rendered the same way (chosen);
+//! - `exp` and `iat` are Java `Date` strings (`"Tue Apr 04 18:39:39 UTC 2023"`, captured); every
+//!   other number stays a number's text (`"auth_time": "1680629979"`, captured);
+//! - object claims arrive as JSON text; null-valued claims are left out (chosen, as the HTTP API);
+//! - `nbf`/`iat` in the future are refused as by the JWT authorizer (the shared core; chosen).
 
 use std::collections::BTreeMap;
 
