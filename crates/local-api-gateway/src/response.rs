@@ -127,11 +127,12 @@ impl GatewayError {
                 "InternalServerErrorException",
                 "INTEGRATION_TIMEOUT",
             ),
+            // The gateway cannot serve the route as configured (e.g. its authorizer is missing).
             Self::Internal => shape(
                 500,
                 "Internal server error",
                 "InternalServerErrorException",
-                "DEFAULT_5XX",
+                "API_CONFIGURATION_ERROR",
             ),
         }
     }
