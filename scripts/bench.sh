@@ -59,8 +59,13 @@ if [[ -n "${BENCH_BEFORE:-}" ]]; then
   [[ -d "$before" ]] || git worktree add --detach "$before" "$BENCH_BEFORE"
   # The crate's name then (renamed local-api-gateway when the REST API came).
   (cd "$before" && cargo build --quiet --profile bench-tools -p local-http-api &&
-    cargo bench --quiet --profile bench-tools -p local-http-api --bench verify_and_build -- gateway/)
+    cargo bench --quiet --profile bench-tools -p local-http-api --bench verify_and_build -- gateway/ &&
+    cargo lambda build --quiet --release --arm64 --bin hello --lambda-dir target/lambda/arm64)
   before_gateway=$before/target/bench-tools/local-http-api
+  size_before=$(stat -c %s "$before/target/lambda/arm64/hello/bootstrap")
+  size_now=$(stat -c %s target/lambda/arm64/hello/bootstrap)
+  "$PYTHON" -c 'import sys; b, n = int(sys.argv[1]), int(sys.argv[2]); print(f"hello, arm64 stripped: {b:,} bytes at {sys.argv[3]}, {n:,} now ({(n - b) / b:+.1%}; limit +5 %)")' \
+    "$size_before" "$size_now" "$BENCH_BEFORE" | tee "$OUT/size.md"
 fi
 
 log "criterion: authorize + build the event, in process"

@@ -18,7 +18,6 @@ use axum::{
     http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header, request::Parts},
 };
 use base64::{Engine, engine::general_purpose::STANDARD};
-use serde_json::Value;
 use time::{OffsetDateTime, macros::format_description};
 
 use crate::{
@@ -26,6 +25,7 @@ use crate::{
     event::{EventContext, RequestParts, query_pairs, v1, v2},
     invoke::{Invoke, InvokeError},
     keys::FetchJwks,
+    policy::AuthorizerContext,
     response::{GatewayError, build_response},
     router::{Matched, match_route},
     verify::Verifier,
@@ -226,7 +226,7 @@ impl<F: FetchJwks, I: Invoke> Gateway<F, I> {
         auth: &RouteAuth,
         parts: &Parts,
         outcome: &mut Outcome,
-    ) -> Result<Option<Value>, GatewayError> {
+    ) -> Result<Option<AuthorizerContext>, GatewayError> {
         let RouteAuth::Authorizer { name, scopes } = auth else {
             return Ok(None);
         };
@@ -261,7 +261,7 @@ impl<F: FetchJwks, I: Invoke> Gateway<F, I> {
         parts: &Parts,
         body: &[u8],
         peer: SocketAddr,
-        authorizer: Option<Value>,
+        authorizer: Option<AuthorizerContext>,
         n: u64,
     ) -> Result<Response<Body>, GatewayError> {
         let now = OffsetDateTime::now_utc();

@@ -123,6 +123,21 @@ impl<F: FetchJwks> Verifier<F> {
         issuers: &[String],
         now: u64,
     ) -> Result<Claims, Refusal> {
+        // A token verified before costs no parsing and no RSA: its issuer must still be one of
+        // `issuers`, its key still the issuer's key for its kid, and its times still valid.
+        if let Some(recalled) = self.recall(token)
+            && issuers.iter().any(|iss| **iss == *recalled.issuer)
+        {
+            match self.keys.key(&recalled.issuer, &recalled.kid).await {
+                Ok(key) if Arc::ptr_eq(&key, &recalled.key) => {
+                    self.hits.fetch_add(1, Ordering::Relaxed);
+                    check_times(&recalled.claims, now)?;
+                    return Ok(recalled.claims);
+                }
+                // Rotated or gone: verify again below (and refuse if it no longer verifies).
+                _ => self.forget(token),
+            }
+        }
         let header = jsonwebtoken::decode_header(token)
             .map_err(|_| Refusal::Unauthorized("the token is malformed"))?;
         if !RSA_ALGORITHMS.contains(&header.alg) {
@@ -155,16 +170,9 @@ impl<F: FetchJwks> Verifier<F> {
                 Refusal::Unauthorized("the issuer's signing keys could not be fetched")
             }
         })?;
-        let claims = match self.remembered(token, &key) {
-            Some(claims) => claims,
-            None => {
-                let claims = Arc::new(self.check_signature(token, header.alg, &key)?);
-                check_times(&claims, now)?;
-                self.remember(token, &claims, key, now);
-                return Ok(claims);
-            }
-        };
+        let claims = Arc::new(self.check_signature(token, header.alg, &key)?);
         check_times(&claims, now)?;
+        self.remember(token, &claims, &issuer, kid, key, now);
         Ok(claims)
     }
 
@@ -197,23 +205,39 @@ impl<F: FetchJwks> Verifier<F> {
             })
     }
 
-    /// The claims of `token` if its signature was checked before with this very key.
-    fn remembered(&self, token: &str, key: &Arc<VerificationKey>) -> Option<Claims> {
-        let mut remembered = self
-            .remembered
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let claims = remembered.get(token, key)?;
-        self.hits.fetch_add(1, Ordering::Relaxed);
-        Some(claims)
-    }
-
-    fn remember(&self, token: &str, claims: &Claims, key: Arc<VerificationKey>, now: u64) {
-        let exp = claims.get("exp").and_then(Value::as_f64).unwrap_or(0.0) as u64;
+    fn recall(&self, token: &str) -> Option<Recalled<VerificationKey>> {
         self.remembered
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(token, Arc::clone(claims), key, exp, now);
+            .recall(token)
+    }
+
+    fn forget(&self, token: &str) {
+        self.remembered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(token);
+    }
+
+    fn remember(
+        &self,
+        token: &str,
+        claims: &Claims,
+        issuer: &str,
+        kid: &str,
+        key: Arc<VerificationKey>,
+        now: u64,
+    ) {
+        let exp = claims.get("exp").and_then(Value::as_f64).unwrap_or(0.0) as u64;
+        let signed_by = Signer {
+            issuer: issuer.into(),
+            kid: kid.into(),
+            key,
+        };
+        self.remembered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(token, Arc::clone(claims), signed_by, exp, now);
     }
 }
 
@@ -257,9 +281,24 @@ struct Remembered<K> {
 
 struct Entry<K> {
     claims: Claims,
-    key: Arc<K>,
+    signed_by: Signer<K>,
     exp: u64,
     bytes: usize,
+}
+
+/// Who signed a remembered token: the issuer's key named by its `kid`.
+struct Signer<K> {
+    issuer: Arc<str>,
+    kid: Arc<str>,
+    key: Arc<K>,
+}
+
+/// A remembered token, as the verifier needs it back.
+struct Recalled<K> {
+    claims: Claims,
+    issuer: Arc<str>,
+    kid: Arc<str>,
+    key: Arc<K>,
 }
 
 /// What an entry costs besides its token and claims text (map slots, Arcs, the LRU links).
@@ -275,17 +314,17 @@ impl<K> Remembered<K> {
         }
     }
 
-    fn get(&mut self, token: &str, key: &Arc<K>) -> Option<Claims> {
+    fn recall(&mut self, token: &str) -> Option<Recalled<K>> {
         let entry = self.entries.get(token)?;
-        if Arc::ptr_eq(&entry.key, key) {
-            return Some(Arc::clone(&entry.claims));
-        }
-        // Verified with a key that is no longer the issuer's: verify again.
-        self.remove(token);
-        None
+        Some(Recalled {
+            claims: Arc::clone(&entry.claims),
+            issuer: Arc::clone(&entry.signed_by.issuer),
+            kid: Arc::clone(&entry.signed_by.kid),
+            key: Arc::clone(&entry.signed_by.key),
+        })
     }
 
-    fn insert(&mut self, token: &str, claims: Claims, key: Arc<K>, exp: u64, now: u64) {
+    fn insert(&mut self, token: &str, claims: Claims, signed_by: Signer<K>, exp: u64, now: u64) {
         let claims_bytes: usize = claims
             .iter()
             .map(|(name, value)| name.len() + value.to_string().len())
@@ -318,7 +357,7 @@ impl<K> Remembered<K> {
         self.bytes += bytes;
         let entry = Entry {
             claims,
-            key,
+            signed_by,
             exp,
             bytes,
         };
@@ -353,68 +392,85 @@ mod tests {
         token.len() + ("sub".len() + "\"abc\"".len()) + ("pad".len() + padding + 2) + ENTRY_OVERHEAD
     }
 
+    fn signer(key: &Arc<u8>) -> Signer<u8> {
+        Signer {
+            issuer: "https://issuer".into(),
+            kid: "key-1".into(),
+            key: Arc::clone(key),
+        }
+    }
+
+    fn has(remembered: &mut Remembered<u8>, token: &str) -> bool {
+        remembered.recall(token).is_some()
+    }
+
     #[test]
     fn an_entry_of_exactly_the_budget_is_kept_and_one_byte_more_is_not() {
-        let key = Arc::new(());
+        let key = Arc::new(1);
         let mut exact = Remembered::new(cost("t", 10));
-        exact.insert("t", claims(10), Arc::clone(&key), 100, 0);
+        exact.insert("t", claims(10), signer(&key), 100, 0);
         assert_eq!(exact.bytes, cost("t", 10));
-        assert!(exact.get("t", &key).is_some());
+        let recalled = exact.recall("t").unwrap_or_else(|| unreachable!());
+        assert!(Arc::ptr_eq(&recalled.key, &key));
+        assert_eq!(
+            (&*recalled.issuer, &*recalled.kid),
+            ("https://issuer", "key-1")
+        );
         let mut short = Remembered::new(cost("t", 10) - 1);
-        short.insert("t", claims(10), Arc::clone(&key), 100, 0);
+        short.insert("t", claims(10), signer(&key), 100, 0);
         assert_eq!(short.bytes, 0);
-        assert!(short.get("t", &key).is_none());
+        assert!(!has(&mut short, "t"));
     }
 
     #[test]
     fn the_same_token_twice_counts_once() {
-        let key = Arc::new(());
+        let key = Arc::new(1);
         let mut remembered = Remembered::new(10_000);
-        remembered.insert("t", claims(10), Arc::clone(&key), 100, 0);
-        remembered.insert("t", claims(10), Arc::clone(&key), 100, 0);
+        remembered.insert("t", claims(10), signer(&key), 100, 0);
+        remembered.insert("t", claims(10), signer(&key), 100, 0);
         assert_eq!(remembered.bytes, cost("t", 10));
     }
 
     #[test]
-    fn a_token_remembered_with_another_key_is_forgotten_and_its_bytes_freed() {
-        let (old, new) = (Arc::new(1), Arc::new(1));
+    fn a_forgotten_token_frees_its_bytes() {
+        let key = Arc::new(1);
         let mut remembered = Remembered::new(10_000);
-        remembered.insert("t", claims(10), Arc::clone(&old), 100, 0);
-        assert!(remembered.get("t", &new).is_none());
+        remembered.insert("t", claims(10), signer(&key), 100, 0);
+        remembered.remove("t");
         assert_eq!(remembered.bytes, 0);
-        assert!(remembered.get("t", &old).is_none(), "gone");
+        assert!(!has(&mut remembered, "t"));
     }
 
     #[test]
     fn expired_entries_go_only_when_room_is_needed_and_before_the_oldest() {
-        let key = Arc::new(());
+        let key = Arc::new(1);
         let budget = cost("a", 10) + cost("b", 10);
         let mut remembered = Remembered::new(budget);
-        remembered.insert("a", claims(10), Arc::clone(&key), 50, 0);
-        remembered.insert("b", claims(10), Arc::clone(&key), 500, 60);
+        remembered.insert("a", claims(10), signer(&key), 50, 0);
+        remembered.insert("b", claims(10), signer(&key), 500, 60);
         // Exactly full, `a` expired: nothing needed room, nothing was dropped.
         assert_eq!(remembered.bytes, budget);
-        assert!(remembered.get("a", &key).is_some()); // `a` is now the most recently used
+        assert!(has(&mut remembered, "a")); // `a` is now the most recently used
         // Room for `c` is needed: the expired `a` goes, although `b` is older in use.
-        remembered.insert("c", claims(10), Arc::clone(&key), 500, 60);
+        remembered.insert("c", claims(10), signer(&key), 500, 60);
         assert_eq!(remembered.evicted, 1);
-        assert!(remembered.get("a", &key).is_none());
-        assert!(remembered.get("b", &key).is_some());
-        assert!(remembered.get("c", &key).is_some());
+        assert!(!has(&mut remembered, "a"));
+        assert!(has(&mut remembered, "b"));
+        assert!(has(&mut remembered, "c"));
         // Nothing expired now: the least recently used (`b`) makes room for `d`.
-        remembered.insert("d", claims(10), Arc::clone(&key), 500, 60);
+        remembered.insert("d", claims(10), signer(&key), 500, 60);
         assert_eq!(remembered.evicted, 2);
-        assert!(remembered.get("b", &key).is_none());
+        assert!(!has(&mut remembered, "b"));
         assert_eq!(remembered.bytes, budget);
     }
 
     #[test]
     fn an_expired_entry_stays_while_there_is_room() {
-        let key = Arc::new(());
+        let key = Arc::new(1);
         let mut remembered = Remembered::new(cost("a", 10) * 3);
-        remembered.insert("a", claims(10), Arc::clone(&key), 50, 0);
-        remembered.insert("b", claims(10), Arc::clone(&key), 500, 60);
+        remembered.insert("a", claims(10), signer(&key), 50, 0);
+        remembered.insert("b", claims(10), signer(&key), 500, 60);
         assert_eq!(remembered.evicted, 0);
-        assert!(remembered.get("a", &key).is_some());
+        assert!(has(&mut remembered, "a"));
     }
 }

@@ -210,7 +210,7 @@ async fn the_function_gets_the_claims_in_the_rest_apis_format() {
     // As captures of real REST APIs' Cognito authorizers show (src/policy/cognito.rs): every value
     // a string, dates for exp/iat, groups comma-separated.
     assert_eq!(
-        authorizer.policy.authorizer_context(&grant),
+        serde_json::to_value(authorizer.policy.authorizer_context(&grant)).unwrap(),
         json!({"claims": {
             "sub": "7d8ca528-4931-4254-9273-ea5ee853f271", "aud": "client-1", "iss": POOL_A,
             "token_use": "id", "cognito:username": "user-a", "email_verified": "true",

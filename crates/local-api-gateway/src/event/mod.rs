@@ -14,6 +14,8 @@ use axum::http::{HeaderMap, Method};
 use percent_encoding::percent_decode_str;
 use serde_json::{Map, Value};
 
+use crate::policy::AuthorizerContext;
+
 /// The parts of an HTTP request an event carries.
 #[derive(Debug, Clone)]
 pub struct RequestParts<'a> {
@@ -39,7 +41,7 @@ pub struct EventContext<'a> {
     pub route_key: &'a str,
     pub path_parameters: &'a BTreeMap<String, String>,
     /// `requestContext.authorizer`, as the route's authorizer renders it.
-    pub authorizer: Option<Value>,
+    pub authorizer: Option<AuthorizerContext>,
     pub request_id: &'a str,
     /// `12/Mar/2020:19:03:58 +0000`
     pub time: &'a str,

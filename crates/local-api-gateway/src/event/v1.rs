@@ -8,6 +8,8 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::policy::AuthorizerContext;
+
 use super::{
     EventContext, FunctionResponse, HeaderMerge, MalformedResponse, RequestParts, check_headers,
     content_type, domain, query_pairs, result_body, result_headers, status_code,
@@ -47,7 +49,7 @@ pub struct RequestContext {
     pub account_id: String,
     pub api_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub authorizer: Option<Value>,
+    pub authorizer: Option<AuthorizerContext>,
     pub domain_name: String,
     pub domain_prefix: String,
     pub extended_request_id: String,

@@ -21,7 +21,7 @@
 use std::collections::BTreeMap;
 
 use regex::Regex;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use time::{OffsetDateTime, macros::format_description};
 
 use super::{Grant, jwt::item_text, token_audiences, token_scopes};
@@ -109,11 +109,6 @@ pub fn issuer_of_user_pool_arn(arn: &str) -> Option<String> {
         .then(|| format!("https://cognito-idp.{region}.amazonaws.com/{pool}"))
 }
 
-/// `{"claims": {...}}`.
-pub(super) fn authorizer_context(grant: &Grant) -> Value {
-    json!({"claims": render_claims(&grant.claims)})
-}
-
 /// Claims as the REST API's Cognito authorizer hands them over (see the module's notes).
 pub fn render_claims(claims: &Map<String, Value>) -> BTreeMap<String, String> {
     claims
@@ -148,6 +143,8 @@ fn java_date(unix: i64) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]

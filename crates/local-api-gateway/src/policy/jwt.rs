@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::{Grant, token_audiences, token_scopes};
 use crate::{
@@ -62,11 +62,6 @@ pub(super) fn refusal(refusal: &Refusal) -> GatewayError {
     }
 }
 
-/// `{"jwt": {"claims": ..., "scopes": ...}}`; `scopes` is `null` unless the route has scopes.
-pub(super) fn authorizer_context(grant: &Grant) -> Value {
-    json!({"jwt": {"claims": render_claims(&grant.claims), "scopes": grant.scopes}})
-}
-
 /// Claims in the wire format measured on a live HTTP API: every value a string, arrays as
 /// `[a b]`, objects as JSON text, null-valued claims left out.
 pub fn render_claims(claims: &Map<String, Value>) -> BTreeMap<String, String> {
@@ -97,6 +92,8 @@ pub(super) fn item_text(item: &Value) -> String {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]

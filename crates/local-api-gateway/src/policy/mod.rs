@@ -14,6 +14,9 @@
 pub mod cognito;
 pub mod jwt;
 
+use std::collections::BTreeMap;
+
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::{
@@ -77,12 +80,36 @@ impl Policy {
     }
 
     /// `requestContext.authorizer` as the function receives it.
-    pub fn authorizer_context(&self, grant: &Grant) -> Value {
+    pub fn authorizer_context(&self, grant: &Grant) -> AuthorizerContext {
         match self {
-            Self::Jwt(_) => jwt::authorizer_context(grant),
-            Self::CognitoUserPools(_) => cognito::authorizer_context(grant),
+            Self::Jwt(_) => AuthorizerContext::Jwt {
+                jwt: JwtContext {
+                    claims: jwt::render_claims(&grant.claims),
+                    scopes: grant.scopes.clone(),
+                },
+            },
+            Self::CognitoUserPools(_) => AuthorizerContext::Cognito {
+                claims: cognito::render_claims(&grant.claims),
+            },
         }
     }
+}
+
+/// `requestContext.authorizer` of an event, typed so it is serialized straight into the event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum AuthorizerContext {
+    /// HTTP API JWT authorizer: `{"jwt": {"claims": ..., "scopes": ...}}`.
+    Jwt { jwt: JwtContext },
+    /// REST API Cognito authorizer: `{"claims": ...}`.
+    Cognito { claims: BTreeMap<String, String> },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JwtContext {
+    pub claims: BTreeMap<String, String>,
+    /// `null` unless the route has authorization scopes: serialized even when `None`.
+    pub scopes: Option<Vec<String>>,
 }
 
 /// The token's scopes: `scope` (space-separated) or `scp` (a list or a string).
