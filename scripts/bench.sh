@@ -72,7 +72,7 @@ log "criterion: authorize + build the event, in process"
 cargo bench --quiet --profile bench-tools -p local-api-gateway --bench verify_and_build -- gateway/
 criterion_median_us() {
   "$PYTHON" -c 'import json, sys; print(round(json.load(open(sys.argv[1]))["median"]["point_estimate"] / 1000, 2))' \
-    "$1/target/criterion/gateway/$2/new/estimates.json"
+    "$1/target/criterion/gateway/${2//\//_}/new/estimates.json"
 }
 {
   echo "| in-process step | HTTP API (µs) | REST API (µs) |"
