@@ -246,26 +246,7 @@ async fn walkthrough_against_the_local_stack() {
     );
 
     // `make call API=rest STACK=local`: the walkthrough's curl lines against the REST API.
-    let call = std::process::Command::new(support::repo_root().join("scripts/walkthrough.sh"))
-        .arg("call")
-        .current_dir(support::repo_root())
-        .env("STACK", "local")
-        .env("API", "rest")
-        .env("USER_PASSWORD", PASSWORD)
-        .env("STACK_ENV", stack.state_dir.join("stack.env"))
-        .output()
-        .unwrap();
-    let printed = String::from_utf8_lossy(&call.stdout);
-    assert!(
-        call.status.success(),
-        "{printed}{}",
-        String::from_utf8_lossy(&call.stderr)
-    );
-    let statuses: Vec<&str> = printed
-        .lines()
-        .filter(|l| l.starts_with("-> HTTP"))
-        .collect();
-    assert_eq!(statuses, ["-> HTTP 401", "-> HTTP 200"], "{printed}");
+    let printed = stack.walkthrough_call(&[("API", "rest"), ("USER_PASSWORD", PASSWORD)]);
     assert!(printed.contains("/dev/hello"), "{printed}");
 
     // No log line of the stack (script, Cognito, function, API) holds a token or the password.

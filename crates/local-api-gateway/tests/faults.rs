@@ -123,24 +123,7 @@ async fn the_stack_survives_function_and_cognito_faults() {
     let hello = stack.url("/hello");
 
     // The README's flow on the default stack (user created by the script): `make call STACK=local`.
-    let call = std::process::Command::new(repo_root().join("scripts/walkthrough.sh"))
-        .arg("call")
-        .current_dir(repo_root())
-        .env("STACK", "local")
-        .env("STACK_ENV", stack.state_dir.join("stack.env"))
-        .output()
-        .unwrap();
-    let printed = String::from_utf8_lossy(&call.stdout);
-    assert!(
-        call.status.success(),
-        "{printed}{}",
-        String::from_utf8_lossy(&call.stderr)
-    );
-    let statuses: Vec<&str> = printed
-        .lines()
-        .filter(|l| l.starts_with("-> HTTP"))
-        .collect();
-    assert_eq!(statuses, ["-> HTTP 401", "-> HTTP 200"], "{printed}");
+    let printed = stack.walkthrough_call(&[]);
     assert!(
         printed.contains(r#""message":"Hello, user-a!""#),
         "{printed}"

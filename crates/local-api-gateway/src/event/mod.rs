@@ -11,6 +11,7 @@ pub mod v2;
 use std::collections::BTreeMap;
 
 use axum::http::{HeaderMap, Method};
+use base64::{Engine, engine::general_purpose::STANDARD};
 use percent_encoding::percent_decode_str;
 use serde_json::{Map, Value};
 
@@ -173,21 +174,25 @@ fn result_headers(
     Ok(headers)
 }
 
-/// `body` (a string, or absent/null) and whether `isBase64Encoded` says it is base64.
-fn result_body(object: &Map<String, Value>) -> Result<Option<(&str, bool)>, MalformedResponse> {
-    match non_null(object.get("body")) {
-        None => Ok(None),
-        Some(Value::String(text)) => {
-            let base64 = match non_null(object.get("isBase64Encoded")) {
-                None => false,
-                Some(Value::Bool(b)) => *b,
-                Some(_) => {
-                    return Err(MalformedResponse("isBase64Encoded is not a boolean".into()));
-                }
-            };
-            Ok(Some((text, base64)))
-        }
-        Some(_) => Err(MalformedResponse("body is not a string".into())),
+/// `body` (a string, or absent/null) as bytes: decoded from base64 when `isBase64Encoded` says
+/// it is and `decode` allows it, else as the text it is.
+fn result_body(object: &Map<String, Value>, decode: bool) -> Result<Vec<u8>, MalformedResponse> {
+    let text = match non_null(object.get("body")) {
+        None => return Ok(Vec::new()),
+        Some(Value::String(text)) => text,
+        Some(_) => return Err(MalformedResponse("body is not a string".into())),
+    };
+    let base64 = match non_null(object.get("isBase64Encoded")) {
+        None => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(MalformedResponse("isBase64Encoded is not a boolean".into())),
+    };
+    if base64 && decode {
+        STANDARD
+            .decode(text)
+            .map_err(|_| MalformedResponse("body is not valid base64".into()))
+    } else {
+        Ok(text.as_bytes().to_vec())
     }
 }
 

@@ -241,13 +241,7 @@ pub fn map_result(
                 .to_ascii_lowercase()
         })
         .unwrap_or_default();
-    let body = match result_body(object)? {
-        None => Vec::new(),
-        Some((text, true)) if is_binary(&accept, binary_media_types) => STANDARD
-            .decode(text)
-            .map_err(|_| MalformedResponse("body is not valid base64".into()))?,
-        Some((text, _)) => text.as_bytes().to_vec(),
-    };
+    let body = result_body(object, is_binary(&accept, binary_media_types))?;
     Ok(FunctionResponse {
         status,
         headers,

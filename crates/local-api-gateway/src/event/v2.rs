@@ -198,13 +198,7 @@ pub fn map_result(payload: &[u8]) -> Result<FunctionResponse, MalformedResponse>
         }
     }
     check_headers(&mut headers)?;
-    let body = match result_body(object)? {
-        None => Vec::new(),
-        Some((text, true)) => STANDARD
-            .decode(text)
-            .map_err(|_| MalformedResponse("body is not valid base64".into()))?,
-        Some((text, false)) => text.as_bytes().to_vec(),
-    };
+    let body = result_body(object, true)?;
     Ok(FunctionResponse {
         status,
         headers,

@@ -120,24 +120,37 @@ fn read_auth(
     auth: &Yaml,
     at: &Location,
 ) -> Result<(Authorizers, Option<String>), TemplateError> {
-    let mut authorizers = BTreeMap::new();
-    if let Some(found) = auth.get("Authorizers") {
-        let list_at = at.child("Authorizers");
-        let found = found
-            .as_mapping()
-            .ok_or_else(|| TemplateError::invalid(&list_at, "expected a mapping of authorizers"))?;
-        for (name, config) in found {
-            let name = name.as_str().ok_or_else(|| {
-                TemplateError::invalid(&list_at, "authorizer names must be strings")
-            })?;
-            authorizers.insert(
-                name.to_owned(),
-                read_jwt_authorizer(resolver, name, config, &list_at.child(name))?,
-            );
-        }
-    }
+    let authorizers = read_authorizers(auth, at, |name, config, at| {
+        read_jwt_authorizer(resolver, name, config, at)
+    })?;
     let default = read_default_authorizer(resolver, auth, at, &authorizers)?;
     Ok((authorizers, default))
+}
+
+/// `Auth.Authorizers`, each read by `read_one` (the API kind's authorizer reader).
+pub(super) fn read_authorizers(
+    auth: &Yaml,
+    at: &Location,
+    read_one: impl Fn(&str, &Yaml, &Location) -> Result<AuthorizerConfig, TemplateError>,
+) -> Result<Authorizers, TemplateError> {
+    let mut authorizers = BTreeMap::new();
+    let Some(found) = auth.get("Authorizers") else {
+        return Ok(authorizers);
+    };
+    let list_at = at.child("Authorizers");
+    let found = found
+        .as_mapping()
+        .ok_or_else(|| TemplateError::invalid(&list_at, "expected a mapping of authorizers"))?;
+    for (name, config) in found {
+        let name = name
+            .as_str()
+            .ok_or_else(|| TemplateError::invalid(&list_at, "authorizer names must be strings"))?;
+        authorizers.insert(
+            name.to_owned(),
+            read_one(name, config, &list_at.child(name))?,
+        );
+    }
+    Ok(authorizers)
 }
 
 /// `Auth.DefaultAuthorizer`: a name among `authorizers`, or `NONE` (no default).

@@ -14,7 +14,7 @@ use serde_yaml_ng::Value as Yaml;
 use super::{
     Location, Resolver, Template, TemplateError,
     function::{api_reference, events, integration_timeout, validate_path},
-    http_api::{read_default_authorizer, reject_global_settings, route_auth},
+    http_api::{read_authorizers, read_default_authorizer, reject_global_settings, route_auth},
 };
 use crate::{
     api::{
@@ -220,22 +220,9 @@ fn read_auth(
             ));
         }
     }
-    let mut authorizers = BTreeMap::new();
-    if let Some(found) = auth.get("Authorizers") {
-        let list_at = at.child("Authorizers");
-        let found = found
-            .as_mapping()
-            .ok_or_else(|| TemplateError::invalid(&list_at, "expected a mapping of authorizers"))?;
-        for (name, config) in found {
-            let name = name.as_str().ok_or_else(|| {
-                TemplateError::invalid(&list_at, "authorizer names must be strings")
-            })?;
-            authorizers.insert(
-                name.to_owned(),
-                read_cognito_authorizer(resolver, name, config, &list_at.child(name))?,
-            );
-        }
-    }
+    let authorizers = read_authorizers(auth, at, |name, config, at| {
+        read_cognito_authorizer(resolver, name, config, at)
+    })?;
     let default = read_default_authorizer(resolver, auth, at, &authorizers)?;
     let on_preflight = match auth.get("AddDefaultAuthorizerToCorsPreflight") {
         Some(value) => {

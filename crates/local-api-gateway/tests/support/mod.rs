@@ -223,6 +223,31 @@ impl Stack {
         String::from_utf8(out.stdout).unwrap().trim().to_owned()
     }
 
+    /// `make call STACK=local` (`scripts/walkthrough.sh call`) with `env` (`API`, `USER_PASSWORD`):
+    /// asserts it succeeds and prints a 401 then a 200, and returns what it printed.
+    pub fn walkthrough_call(&self, env: &[(&str, &str)]) -> String {
+        let call = Command::new(repo_root().join("scripts/walkthrough.sh"))
+            .arg("call")
+            .current_dir(repo_root())
+            .env("STACK", "local")
+            .env("STACK_ENV", self.state_dir.join("stack.env"))
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        let printed = String::from_utf8_lossy(&call.stdout).into_owned();
+        assert!(
+            call.status.success(),
+            "{printed}{}",
+            String::from_utf8_lossy(&call.stderr)
+        );
+        let statuses: Vec<&str> = printed
+            .lines()
+            .filter(|l| l.starts_with("-> HTTP"))
+            .collect();
+        assert_eq!(statuses, ["-> HTTP 401", "-> HTTP 200"], "{printed}");
+        printed
+    }
+
     /// Sends `signal` (INT, TERM) to the stack's process group, as a terminal's Ctrl-C does,
     /// and waits for the script to exit.
     pub fn stop_with(&mut self, signal: &str) -> ExitStatus {
