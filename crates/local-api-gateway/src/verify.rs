@@ -134,8 +134,9 @@ impl<F: FetchJwks> Verifier<F> {
                     check_times(&recalled.claims, now)?;
                     return Ok(recalled.claims);
                 }
-                // Rotated or gone: verify again below (and refuse if it no longer verifies).
-                _ => self.forget(token),
+                // Rotated or gone: verify again below. Its entry is replaced if the token still
+                // verifies, or ages out of the memory (it can never be recalled as valid again).
+                _ => {}
             }
         }
         let header = jsonwebtoken::decode_header(token)
@@ -210,13 +211,6 @@ impl<F: FetchJwks> Verifier<F> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .recall(token)
-    }
-
-    fn forget(&self, token: &str) {
-        self.remembered
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(token);
     }
 
     fn remember(

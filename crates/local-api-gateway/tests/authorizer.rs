@@ -549,3 +549,25 @@ async fn a_refetched_key_set_voids_remembered_tokens() {
         unauthorized("the token's signing key is not in the issuer's key set")
     );
 }
+
+#[tokio::test]
+async fn a_key_replaced_under_the_same_kid_voids_remembered_tokens() {
+    let source = MemoryJwks::new(Some(jwks(&[issuer_key()])));
+    let authorizer = authorizer_with(&source, Duration::ZERO);
+    let token = issuer_key().sign(&id_claims());
+    assert!(verify(&authorizer, &token).await.is_ok());
+    // The issuer publishes other key material under the same kid ("key-1").
+    let mut replaced = other_key().jwk();
+    replaced["kid"] = json!(issuer_key().kid);
+    source.serve(Some(
+        serde_json::from_value(json!({ "keys": [replaced] })).unwrap(),
+    ));
+    let probe = other_key().sign_with_kid(&id_claims(), Some("not-published"));
+    assert!(verify(&authorizer, &probe).await.is_err());
+    assert_eq!(source.fetches(), 2);
+    assert_eq!(
+        verify(&authorizer, &token).await,
+        unauthorized("the token signature is invalid"),
+        "remembered under the old key, checked again with the new one"
+    );
+}

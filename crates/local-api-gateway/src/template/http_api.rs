@@ -127,6 +127,23 @@ fn read_auth(
     Ok((authorizers, default))
 }
 
+/// The local API runs no authorizer function; saying so beats serving the route unprotected.
+pub(super) fn refuse_lambda_authorizer(
+    config: &Yaml,
+    at: &Location,
+    supported: &str,
+) -> Result<(), TemplateError> {
+    match config.get("FunctionArn") {
+        Some(_) => Err(TemplateError::invalid(
+            at,
+            format!(
+                "Lambda authorizers are not supported by the local API; only {supported} authorizers are"
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// `Auth.Authorizers`, each read by `read_one` (the API kind's authorizer reader).
 pub(super) fn read_authorizers(
     auth: &Yaml,
@@ -180,12 +197,7 @@ fn read_jwt_authorizer(
     config: &Yaml,
     at: &Location,
 ) -> Result<AuthorizerConfig, TemplateError> {
-    if config.get("FunctionArn").is_some() {
-        return Err(TemplateError::invalid(
-            at,
-            "Lambda authorizers are not supported by the local API; only JWT authorizers are",
-        ));
-    }
+    refuse_lambda_authorizer(config, at, "JWT")?;
     let jwt_at = at.child("JwtConfiguration");
     let jwt = config.get("JwtConfiguration").ok_or_else(|| {
         TemplateError::invalid(&jwt_at, "a JWT authorizer needs a JwtConfiguration")

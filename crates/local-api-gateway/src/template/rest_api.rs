@@ -14,7 +14,10 @@ use serde_yaml_ng::Value as Yaml;
 use super::{
     Location, Resolver, Template, TemplateError,
     function::{api_reference, events, integration_timeout, validate_path},
-    http_api::{read_authorizers, read_default_authorizer, reject_global_settings, route_auth},
+    http_api::{
+        read_authorizers, read_default_authorizer, refuse_lambda_authorizer,
+        reject_global_settings, route_auth,
+    },
 };
 use crate::{
     api::{
@@ -239,12 +242,7 @@ fn read_cognito_authorizer(
     config: &Yaml,
     at: &Location,
 ) -> Result<AuthorizerConfig, TemplateError> {
-    if config.get("FunctionArn").is_some() {
-        return Err(TemplateError::invalid(
-            at,
-            "Lambda authorizers are not supported by the local API; only Cognito user pool authorizers are",
-        ));
-    }
+    refuse_lambda_authorizer(config, at, "Cognito user pool")?;
     let arn_at = at.child("UserPoolArn");
     let arns = match config.get("UserPoolArn") {
         None => return Err(TemplateError::invalid(&arn_at, "missing")),
