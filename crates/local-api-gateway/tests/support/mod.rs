@@ -118,8 +118,12 @@ impl Stack {
             std::env::var("PATH").unwrap_or_default()
         );
         let log = fs::File::create(state_dir.join("stack.log")).unwrap();
-        let mut command = Command::new(root.join("scripts/local-stack.sh"));
+        // Ctrl-C is sent as SIGINT, which a shell cannot trap if it started with SIGINT ignored,
+        // as every background job of a script does (`make test &`): restore it, as a terminal has it.
+        let mut command = Command::new("env");
         command
+            .arg("--default-signal=INT")
+            .arg(root.join("scripts/local-stack.sh"))
             .current_dir(&root)
             .env("PATH", path)
             .env("API_PORT", ports.api.to_string())
