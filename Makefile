@@ -203,7 +203,9 @@ ADVISORY_PREREQS := $(ADVISORY_DB_PATH)/.snapshot $(ADVISORY_CONFIG)
 ADVISORY_CHECK := $(CARGO_DENY) --offline --config $(ADVISORY_CONFIG) check advisories
 else
 ADVISORY_PREREQS :=
-ADVISORY_CHECK := $(CARGO_DENY) check advisories
+ADVISORY_CHECK := $(CARGO_DENY) check advisories || { echo "make audit: the advisory check \
+	failed (above). If the database could not be fetched (no access to github.com), put a RustSec \
+	advisory-db snapshot at $(ADVISORY_SNAPSHOT) (or pass ADVISORY_SNAPSHOT=<dir>)." >&2; exit 1; }
 endif
 
 $(ADVISORY_DB_PATH)/.snapshot: $(ADVISORY_SNAPSHOT)/SNAPSHOT.md
