@@ -180,7 +180,7 @@ sam-build: $(TOOLS)/sam/.installed $(TOOLS)/lambda/.installed $(ARM64_TARGET) ##
 	@[[ "$$(od -An -tx1 -j18 -N1 .aws-sam/build/HelloFunction/bootstrap | tr -d ' ')" == b7 ]] \
 		&& echo "sam build: arm64 bootstrap ok" || { echo "sam build: bootstrap is not arm64" >&2; exit 1; }
 
-# What it mutates and how: .cargo/mutants.toml. Not in make test: about 36 minutes here (TESTING.md).
+# What it mutates and how: .cargo/mutants.toml. Not in make test: about 35 minutes here (TESTING.md).
 # Property tests run 32 cases per mutant; MUTANTS_ARGS passes more options (e.g. -f <file>).
 mutants: $(CARGO_MUTANTS) ## Mutation testing of hello and the local gateway's core (TESTING.md)
 	PROPTEST_CASES=32 $(CARGO_MUTANTS) mutants --output target/mutants $(MUTANTS_ARGS)
