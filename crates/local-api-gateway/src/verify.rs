@@ -125,14 +125,14 @@ impl<F: FetchJwks> Verifier<F> {
     ) -> Result<Claims, Refusal> {
         // A token verified before costs no parsing and no RSA: its issuer must still be one of
         // `issuers`, its key still the issuer's key for its kid, and its times still valid.
-        if let Some(recalled) = self.recall(token)
-            && issuers.iter().any(|iss| **iss == *recalled.issuer)
+        if let Some((claims, signer)) = self.recall(token)
+            && issuers.iter().any(|iss| **iss == *signer.issuer)
         {
-            match self.keys.key(&recalled.issuer, &recalled.kid).await {
-                Ok(key) if Arc::ptr_eq(&key, &recalled.key) => {
+            match self.keys.key(&signer.issuer, &signer.kid).await {
+                Ok(key) if Arc::ptr_eq(&key, &signer.key) => {
                     self.hits.fetch_add(1, Ordering::Relaxed);
-                    check_times(&recalled.claims, now)?;
-                    return Ok(recalled.claims);
+                    check_times(&claims, now)?;
+                    return Ok(claims);
                 }
                 // Rotated or gone: verify again below. Its entry is replaced if the token still
                 // verifies, or ages out of the memory (it can never be recalled as valid again).
@@ -206,7 +206,7 @@ impl<F: FetchJwks> Verifier<F> {
             })
     }
 
-    fn recall(&self, token: &str) -> Option<Recalled<VerificationKey>> {
+    fn recall(&self, token: &str) -> Option<(Claims, Signer<VerificationKey>)> {
         self.remembered
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -287,14 +287,6 @@ struct Signer<K> {
     key: Arc<K>,
 }
 
-/// A remembered token, as the verifier needs it back.
-struct Recalled<K> {
-    claims: Claims,
-    issuer: Arc<str>,
-    kid: Arc<str>,
-    key: Arc<K>,
-}
-
 /// What an entry costs besides its token and claims text (map slots, Arcs, the LRU links).
 const ENTRY_OVERHEAD: usize = 128;
 
@@ -308,14 +300,18 @@ impl<K> Remembered<K> {
         }
     }
 
-    fn recall(&mut self, token: &str) -> Option<Recalled<K>> {
+    /// A remembered token's claims and signer (the entry becomes the most recently used).
+    fn recall(&mut self, token: &str) -> Option<(Claims, Signer<K>)> {
         let entry = self.entries.get(token)?;
-        Some(Recalled {
-            claims: Arc::clone(&entry.claims),
-            issuer: Arc::clone(&entry.signed_by.issuer),
-            kid: Arc::clone(&entry.signed_by.kid),
-            key: Arc::clone(&entry.signed_by.key),
-        })
+        let signer = &entry.signed_by;
+        Some((
+            Arc::clone(&entry.claims),
+            Signer {
+                issuer: Arc::clone(&signer.issuer),
+                kid: Arc::clone(&signer.kid),
+                key: Arc::clone(&signer.key),
+            },
+        ))
     }
 
     fn insert(&mut self, token: &str, claims: Claims, signed_by: Signer<K>, exp: u64, now: u64) {
@@ -404,10 +400,10 @@ mod tests {
         let mut exact = Remembered::new(cost("t", 10));
         exact.insert("t", claims(10), signer(&key), 100, 0);
         assert_eq!(exact.bytes, cost("t", 10));
-        let recalled = exact.recall("t").unwrap_or_else(|| unreachable!());
-        assert!(Arc::ptr_eq(&recalled.key, &key));
+        let (_, signed_by) = exact.recall("t").unwrap_or_else(|| unreachable!());
+        assert!(Arc::ptr_eq(&signed_by.key, &key));
         assert_eq!(
-            (&*recalled.issuer, &*recalled.kid),
+            (&*signed_by.issuer, &*signed_by.kid),
             ("https://issuer", "key-1")
         );
         let mut short = Remembered::new(cost("t", 10) - 1);
@@ -426,7 +422,7 @@ mod tests {
     }
 
     #[test]
-    fn a_forgotten_token_frees_its_bytes() {
+    fn a_removed_token_frees_its_bytes() {
         let key = Arc::new(1);
         let mut remembered = Remembered::new(10_000);
         remembered.insert("t", claims(10), signer(&key), 100, 0);

@@ -1,8 +1,10 @@
 //! The walkthrough against the real local stack (`scripts/local-stack.sh`, what `make local` runs):
-//! moto's Cognito, `cargo lambda watch`, and local-http-api, driven with the real `aws` CLI and
+//! moto's Cognito, `cargo lambda watch`, and local-api-gateway, driven with the real `aws` CLI and
 //! real HTTP over loopback. Needs the project's tools: run through `make e2e` / `make test`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "support/keys.rs"]
+mod keys;
 mod support;
 
 use serde_json::{Value, json};
@@ -287,9 +289,12 @@ async fn with_a_deployed_pool_no_emulator_starts_and_keys_come_over_https() {
         stack.processes_running("cognito-emulator").is_empty(),
         "no emulator in this mode"
     );
-    let token = support::signed_token(
-        "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Deployed1",
-        "deployedclient",
+    let token = keys::unsigned_token(
+        &json!({"alg": "RS256", "kid": "deployed-key", "typ": "JWT"}),
+        &json!({
+            "sub": "abc", "aud": "deployedclient", "token_use": "id", "exp": keys::now() + 600,
+            "iss": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Deployed1",
+        }),
     );
     for url in [stack.url("/hello"), stack.rest_url("/hello")] {
         let answer = get(&url, Some(&format!("Bearer {token}"))).await;

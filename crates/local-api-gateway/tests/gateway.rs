@@ -178,6 +178,15 @@ async fn send(api: &Api, request: Request<Body>) -> Answer {
     }
 }
 
+/// A browser's CORS preflight for `method` from `origin`.
+fn preflight(uri: &str, origin: &str, method: &str) -> axum::http::request::Builder {
+    Request::builder()
+        .method("OPTIONS")
+        .uri(uri)
+        .header("origin", origin)
+        .header("access-control-request-method", method)
+}
+
 fn get(uri: &str) -> axum::http::request::Builder {
     Request::builder()
         .method("GET")
@@ -422,15 +431,11 @@ async fn a_bare_json_result_is_a_200_json_response() {
 #[tokio::test]
 async fn cors_preflight_is_answered_without_auth() {
     let (api, recorder) = local_api(ok_function());
-    let preflight = Request::builder()
-        .method("OPTIONS")
-        .uri("/hello")
-        .header("origin", ORIGIN)
-        .header("access-control-request-method", "GET")
+    let request = preflight("/hello", ORIGIN, "GET")
         .header("access-control-request-headers", "authorization")
         .body(Body::empty())
         .unwrap();
-    let answer = send(&api, preflight).await;
+    let answer = send(&api, request).await;
     assert_eq!(answer.status, 204);
     assert_eq!(answer.header("access-control-allow-origin"), Some(ORIGIN));
     assert_eq!(answer.header("access-control-allow-methods"), Some("GET"));
@@ -441,11 +446,7 @@ async fn cors_preflight_is_answered_without_auth() {
     assert_eq!(answer.header("access-control-max-age"), Some("600"));
     assert!(recorder.calls.lock().unwrap().is_empty());
 
-    let foreign = Request::builder()
-        .method("OPTIONS")
-        .uri("/hello")
-        .header("origin", "https://evil.example")
-        .header("access-control-request-method", "GET")
+    let foreign = preflight("/hello", "https://evil.example", "GET")
         .body(Body::empty())
         .unwrap();
     let answer = send(&api, foreign).await;
@@ -787,14 +788,10 @@ async fn rest_unknown_resources_methods_and_stages_are_403_missing_authenticatio
 #[tokio::test]
 async fn rest_preflight_is_sams_mock_method_without_auth() {
     let (api, recorder) = rest_api(ok_function());
-    let preflight = Request::builder()
-        .method("OPTIONS")
-        .uri("/dev/hello")
-        .header("origin", "https://anyone.example")
-        .header("access-control-request-method", "GET")
+    let request = preflight("/dev/hello", "https://anyone.example", "GET")
         .body(Body::empty())
         .unwrap();
-    let answer = send(&api, preflight).await;
+    let answer = send(&api, request).await;
     assert_eq!(answer.status, 200);
     // Static headers, whoever asks: the browser compares the origin.
     assert_eq!(answer.header("access-control-allow-origin"), Some(ORIGIN));
@@ -828,14 +825,10 @@ async fn rest_preflight_with_sams_default_needs_a_token() {
             scopes: vec![],
         };
     });
-    let preflight = Request::builder()
-        .method("OPTIONS")
-        .uri("/dev/hello")
-        .header("origin", ORIGIN)
-        .header("access-control-request-method", "GET")
+    let request = preflight("/dev/hello", ORIGIN, "GET")
         .body(Body::empty())
         .unwrap();
-    let answer = send(&api, preflight).await;
+    let answer = send(&api, request).await;
     assert_eq!(
         answer.status, 401,
         "what AddDefaultAuthorizerToCorsPreflight: true does to browsers"
@@ -1057,14 +1050,10 @@ async fn only_an_options_request_with_origin_and_method_is_a_preflight() {
 #[tokio::test]
 async fn an_http_preflight_for_a_method_cors_does_not_allow_gets_no_cors_headers() {
     let (api, _) = local_api(ok_function());
-    let preflight = Request::builder()
-        .method("OPTIONS")
-        .uri("/hello")
-        .header("origin", ORIGIN)
-        .header("access-control-request-method", "DELETE")
+    let request = preflight("/hello", ORIGIN, "DELETE")
         .body(Body::empty())
         .unwrap();
-    let answer = send(&api, preflight).await;
+    let answer = send(&api, request).await;
     assert_eq!(answer.status, 204);
     assert_eq!(answer.header("access-control-allow-origin"), None);
 }

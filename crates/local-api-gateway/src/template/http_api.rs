@@ -120,34 +120,20 @@ fn read_auth(
     auth: &Yaml,
     at: &Location,
 ) -> Result<(Authorizers, Option<String>), TemplateError> {
-    let authorizers = read_authorizers(auth, at, |name, config, at| {
+    let authorizers = read_authorizers(auth, at, "JWT", |name, config, at| {
         read_jwt_authorizer(resolver, name, config, at)
     })?;
     let default = read_default_authorizer(resolver, auth, at, &authorizers)?;
     Ok((authorizers, default))
 }
 
-/// The local API runs no authorizer function; saying so beats serving the route unprotected.
-pub(super) fn refuse_lambda_authorizer(
-    config: &Yaml,
-    at: &Location,
-    supported: &str,
-) -> Result<(), TemplateError> {
-    match config.get("FunctionArn") {
-        Some(_) => Err(TemplateError::invalid(
-            at,
-            format!(
-                "Lambda authorizers are not supported by the local API; only {supported} authorizers are"
-            ),
-        )),
-        None => Ok(()),
-    }
-}
-
-/// `Auth.Authorizers`, each read by `read_one` (the API kind's authorizer reader).
+/// `Auth.Authorizers`, each read by `read_one` (the API kind's reader of its `supported` type).
+/// The local API runs no authorizer function: a Lambda authorizer is an error, not a route
+/// served unprotected.
 pub(super) fn read_authorizers(
     auth: &Yaml,
     at: &Location,
+    supported: &str,
     read_one: impl Fn(&str, &Yaml, &Location) -> Result<AuthorizerConfig, TemplateError>,
 ) -> Result<Authorizers, TemplateError> {
     let mut authorizers = BTreeMap::new();
@@ -162,10 +148,16 @@ pub(super) fn read_authorizers(
         let name = name
             .as_str()
             .ok_or_else(|| TemplateError::invalid(&list_at, "authorizer names must be strings"))?;
-        authorizers.insert(
-            name.to_owned(),
-            read_one(name, config, &list_at.child(name))?,
-        );
+        let at = list_at.child(name);
+        if config.get("FunctionArn").is_some() {
+            return Err(TemplateError::invalid(
+                &at,
+                format!(
+                    "Lambda authorizers are not supported by the local API; only {supported} authorizers are"
+                ),
+            ));
+        }
+        authorizers.insert(name.to_owned(), read_one(name, config, &at)?);
     }
     Ok(authorizers)
 }
@@ -197,7 +189,6 @@ fn read_jwt_authorizer(
     config: &Yaml,
     at: &Location,
 ) -> Result<AuthorizerConfig, TemplateError> {
-    refuse_lambda_authorizer(config, at, "JWT")?;
     let jwt_at = at.child("JwtConfiguration");
     let jwt = config.get("JwtConfiguration").ok_or_else(|| {
         TemplateError::invalid(&jwt_at, "a JWT authorizer needs a JwtConfiguration")

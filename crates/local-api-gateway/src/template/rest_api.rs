@@ -14,10 +14,7 @@ use serde_yaml_ng::Value as Yaml;
 use super::{
     Location, Resolver, Template, TemplateError,
     function::{api_reference, events, integration_timeout, validate_path},
-    http_api::{
-        read_authorizers, read_default_authorizer, refuse_lambda_authorizer,
-        reject_global_settings, route_auth,
-    },
+    http_api::{read_authorizers, read_default_authorizer, reject_global_settings, route_auth},
 };
 use crate::{
     api::{
@@ -223,7 +220,7 @@ fn read_auth(
             ));
         }
     }
-    let authorizers = read_authorizers(auth, at, |name, config, at| {
+    let authorizers = read_authorizers(auth, at, "Cognito user pool", |name, config, at| {
         read_cognito_authorizer(resolver, name, config, at)
     })?;
     let default = read_default_authorizer(resolver, auth, at, &authorizers)?;
@@ -242,7 +239,6 @@ fn read_cognito_authorizer(
     config: &Yaml,
     at: &Location,
 ) -> Result<AuthorizerConfig, TemplateError> {
-    refuse_lambda_authorizer(config, at, "Cognito user pool")?;
     let arn_at = at.child("UserPoolArn");
     let arns = match config.get("UserPoolArn") {
         None => return Err(TemplateError::invalid(&arn_at, "missing")),

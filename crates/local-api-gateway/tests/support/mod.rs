@@ -40,21 +40,6 @@ pub fn http_client() -> reqwest::Client {
     reqwest::Client::builder().no_proxy().build().unwrap()
 }
 
-/// A well-formed RS256 token of `issuer` for `client`, signed by a key made up here.
-pub fn signed_token(issuer: &str, client: &str) -> String {
-    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","kid":"deployed-key","typ":"JWT"}"#);
-    let claims = serde_json::json!({
-        "sub": "abc", "iss": issuer, "aud": client, "token_use": "id", "exp": now + 600,
-    });
-    let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
-    format!("{header}.{payload}.{}", URL_SAFE_NO_PAD.encode([7u8; 256]))
-}
-
 /// A port nobody listens on right now.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
