@@ -160,7 +160,7 @@ emulator-test: $(TOOLS)/aws/.installed ## The Cognito emulator's SRP layer again
 	$(TOOLS)/aws/bin/python -m unittest discover -s scripts -p 'test_cognito_emulator.py' -v
 
 e2e: $(TOOLS)/aws/.installed $(TOOLS)/lambda/.installed ## End-to-end: the real local stack and the walkthrough's aws CLI commands
-	cargo test --locked -p local-api-gateway --test e2e --test faults -- --ignored --test-threads 1
+	cargo test --locked -p local-api-gateway --test suite -- --ignored --test-threads 1
 
 template-check: $(TOOLS)/sam/.installed $(TOOLS)/checkov/.installed ## cfn-lint, checkov, sam validate (+ --lint)
 	$(TOOLS)/sam/bin/cfn-lint template.yaml -a cfn_lint_serverless.rules

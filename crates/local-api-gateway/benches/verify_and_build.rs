@@ -3,7 +3,7 @@
 //! payload 2.0; REST API: Cognito authorizer and payload 1.0.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-#[path = "../tests/support/keys.rs"]
+#[path = "../tests/suite/support/keys.rs"]
 mod keys;
 
 use std::{

@@ -4,42 +4,25 @@
 //! verdict is compared with an oracle written straight from the documented rules, for both
 //! authorizer types. Cases per property: PROPTEST_CASES (256 in `make test`, more in
 //! `make fuzz`).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-#[path = "support/keys.rs"]
-mod keys;
-
-use std::{collections::BTreeMap, net::SocketAddr, sync::Arc, time::Duration};
+use std::{net::SocketAddr, time::Duration};
 
 use axum::{body::Body, http::Request};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use jsonwebtoken::jwk::JwkSet;
-use keys::now;
 use local_api_gateway::{
     event::{v1, v2},
-    gateway::{Gateway, Settings},
     invoke::{Invoke, InvokeError},
-    keys::{FetchError, FetchJwks, KeyCache},
     policy::{Policy, cognito, jwt},
-    template::{ApiType, LocalValues, Resolver, Template, create_input, read_api},
-    verify::{Refusal, Verifier},
+    template::{ApiType, Resolver, Template, create_input, read_api},
+    verify::Refusal,
 };
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
-const TEMPLATE: &str = include_str!("../../../template.yaml");
-const POOL: &str = "us-east-1_PROP";
-const ISSUER: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_PROP";
-const CLIENT: &str = "client";
+use crate::support::{
+    self, CLIENT, ISSUER, TEMPLATE, TestGateway, issuer_key, local_values, now, read, verifier,
+};
+
 const SCOPE: &str = "hello/read";
-
-struct StaticJwks(JwkSet);
-
-impl FetchJwks for StaticJwks {
-    async fn fetch(&self, _: &str) -> Result<JwkSet, FetchError> {
-        Ok(self.0.clone())
-    }
-}
 
 struct Ok200;
 
@@ -54,12 +37,6 @@ fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .unwrap()
-}
-
-fn verifier() -> Verifier<StaticJwks> {
-    Verifier::new(Arc::new(KeyCache::new(StaticJwks(keys::jwks(&[
-        keys::issuer_key(),
-    ])))))
 }
 
 fn jwt_policy() -> Policy {
@@ -278,7 +255,7 @@ fn jwt_shaped() -> impl Strategy<Value = String> {
 fn authorization() -> impl Strategy<Value = (Option<String>, Option<Value>)> {
     prop_oneof![
         4 => (claims(), any::<bool>()).prop_map(|(claims, bearer)| {
-            let token = keys::issuer_key().sign(&claims);
+            let token = issuer_key().sign(&claims);
             (Some(if bearer { format!("Bearer {token}") } else { token }), Some(claims))
         }),
         1 => jwt_shaped().prop_map(|t| (Some(format!("Bearer {t}")), None)),
@@ -298,7 +275,7 @@ fn route_scopes() -> impl Strategy<Value = Vec<String>> {
 proptest! {
     #[test]
     fn proptest_the_jwt_authorizer_decides_as_documented(claims in claims(), scopes in route_scopes()) {
-        let token = keys::issuer_key().sign(&claims);
+        let token = issuer_key().sign(&claims);
         let now = now();
         let result = runtime().block_on(jwt_policy().authorize(&verifier(), Some(&token), &scopes, now));
         prop_assert_eq!(verdict_of(result), jwt_oracle(&claims, &scopes, now), "{}", claims);
@@ -306,7 +283,7 @@ proptest! {
 
     #[test]
     fn proptest_the_cognito_authorizer_decides_as_documented(claims in claims(), scopes in route_scopes()) {
-        let token = keys::issuer_key().sign(&claims);
+        let token = issuer_key().sign(&claims);
         let now = now();
         let result = runtime().block_on(cognito_policy().authorize(&verifier(), Some(&token), &scopes, now));
         prop_assert_eq!(verdict_of(result), cognito_oracle(&claims, &scopes, now), "{}", claims);
@@ -418,30 +395,6 @@ proptest! {
     }
 }
 
-fn local_values() -> LocalValues {
-    LocalValues {
-        resource_ids: BTreeMap::from([
-            ("UserPool".into(), POOL.into()),
-            ("UserPoolClient".into(), CLIENT.into()),
-        ]),
-        ..LocalValues::default()
-    }
-}
-
-fn gateway(kind: ApiType) -> Gateway<StaticJwks, Ok200> {
-    let template = Template::parse(TEMPLATE).unwrap();
-    let values = local_values();
-    let api = read_api(&template, &Resolver::new(&template, &values), kind, None)
-        .unwrap()
-        .unwrap();
-    Gateway::new(
-        api,
-        Arc::new(verifier()),
-        Ok200,
-        Settings {
-            account_id: "123456789012".into(),
-            api_id: "local".into(),
-            port: 3000,
-        },
-    )
+fn gateway(kind: ApiType) -> TestGateway<Ok200> {
+    support::gateway(read(TEMPLATE, kind), Ok200)
 }

@@ -1,14 +1,8 @@
 //! The HTTP API's JWT authorizer (the shared verifier core + the JWT policy) against tokens
 //! signed at test time: every way a token can be wrong.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-#[path = "support/keys.rs"]
-mod keys;
-
 use std::{sync::Arc, time::Duration};
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use keys::{MemoryJwks, Shared, issuer_key, jwks, now, other_key, unsigned_token};
 use local_api_gateway::{
     keys::{KeyCache, KeyCacheSettings},
     policy::{Grant, Policy, jwt::JwtPolicy},
@@ -17,8 +11,9 @@ use local_api_gateway::{
 };
 use serde_json::{Value, json};
 
-const ISSUER: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_TEST";
-const CLIENT: &str = "client-1";
+use crate::support::{
+    CLIENT, ISSUER, MemoryJwks, Shared, issuer_key, jwks, now, other_key, unsigned_token,
+};
 
 /// The JWT authorizer of the template: its policy and a verifier over `source`'s keys.
 struct Authorizer {

@@ -1,7 +1,5 @@
 //! Reading the project's real template.yaml, and small broken variants of it: the HTTP API, the
 //! REST API, the functions, the Cognito resources.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::{collections::BTreeMap, time::Duration};
 
 use local_api_gateway::{
@@ -15,20 +13,7 @@ use local_api_gateway::{
 };
 use serde_json::json;
 
-const TEMPLATE: &str = include_str!("../../../template.yaml");
-const POOL: &str = "us-east-1_abc123";
-const CLIENT: &str = "client123";
-const ISSUER: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_abc123";
-
-fn values() -> LocalValues {
-    LocalValues {
-        resource_ids: BTreeMap::from([
-            ("UserPool".into(), POOL.into()),
-            ("UserPoolClient".into(), CLIENT.into()),
-        ]),
-        ..LocalValues::default()
-    }
-}
+use crate::support::{CLIENT, ISSUER, POOL, TEMPLATE, local_values as values};
 
 fn read(text: &str, values: &LocalValues, kind: ApiType) -> Result<Api, String> {
     let template = Template::parse(text).map_err(|e| e.to_string())?;
@@ -358,7 +343,7 @@ fn rest_methods_without_authorizer_with_scopes_and_several_pools() {
     )
     .replacen(
         "              Header: Authorization\n",
-        "              Header: X-Token\n              ValidationExpression: client1.*\n",
+        "              Header: X-Token\n              ValidationExpression: client-1.*\n",
         1,
     );
     let api = rest_of(&text, &values()).unwrap();
@@ -389,9 +374,9 @@ fn rest_methods_without_authorizer_with_scopes_and_several_pools() {
         ]
     );
     let pattern = cognito.audience_pattern.as_ref().unwrap();
-    assert!(pattern.is_match("client123"));
+    assert!(pattern.is_match("client-1"));
     assert!(
-        !pattern.is_match("other-client1"),
+        !pattern.is_match("other-client-1"),
         "the whole value must match"
     );
 }
@@ -445,7 +430,7 @@ fn broken_rest_apis_are_errors_that_name_the_resource_and_property() {
                 "            UserPoolArn: !GetAtt UserPool.Arn",
                 "            UserPoolArn: !Ref UserPool",
             ),
-            "`RestApi` property `Auth.Authorizers.CognitoUserPool.UserPoolArn`: `us-east-1_abc123` is not a Cognito user pool ARN",
+            "`RestApi` property `Auth.Authorizers.CognitoUserPool.UserPoolArn`: `us-east-1_TEST` is not a Cognito user pool ARN",
         ),
         (
             variant(

@@ -1,8 +1,6 @@
 //! The Lambda Invoke API client against servers on loopback that answer as `cargo lambda watch`
 //! and the real Invoke API do: results, function errors, unknown functions, oversized results,
 //! no answer, nothing listening.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::time::{Duration, Instant};
 
 use axum::{

@@ -1,134 +1,49 @@
 //! One request at a time through `Gateway::handle`, for the template's HTTP API and REST API,
 //! with keys generated at test time and a recording in-memory invoker: routing, auth, limits,
 //! CORS, and how function results and failures become responses.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+use std::time::Duration;
 
-#[path = "support/keys.rs"]
-mod keys;
-
-use std::{
-    collections::BTreeMap,
-    net::SocketAddr,
-    sync::{Arc, Mutex},
-    time::{Duration, SystemTime, UNIX_EPOCH},
-};
-
-use axum::{
-    body::{Body, to_bytes},
-    http::{Request, Response},
-};
-use jsonwebtoken::jwk::JwkSet;
-use keys::{issuer_key, jwks};
-use local_api_gateway::{
-    gateway::{AuthOutcome, Gateway, Outcome, Settings},
-    invoke::{Invoke, InvokeError},
-    keys::{FetchError, FetchJwks, KeyCache},
-    template::{ApiType, LocalValues, Resolver, Template, read_api},
-    verify::Verifier,
-};
+use axum::{body::Body, http::Request};
+use local_api_gateway::{gateway::AuthOutcome, invoke::InvokeError, template::ApiType};
 use serde_json::{Value, json};
 
-const POOL: &str = "us-east-1_TEST";
-const CLIENT: &str = "client-1";
+use crate::support::{
+    CLIENT, POOL, Recorder, TEMPLATE, TestGateway, gateway, issuer_key, now, read, send,
+};
+
 const ORIGIN: &str = "http://localhost:5173";
 
-struct StaticJwks(JwkSet);
-
-impl FetchJwks for StaticJwks {
-    async fn fetch(&self, _issuer: &str) -> Result<JwkSet, FetchError> {
-        Ok(self.0.clone())
-    }
-}
-
-/// Records every invocation (function, event, deadline) and answers with a fixed result.
-#[derive(Clone)]
-struct Recorder {
-    answer: Result<Value, InvokeError>,
-    calls: Arc<Mutex<Vec<(String, Value, Duration)>>>,
-}
-
-impl Invoke for Recorder {
-    async fn invoke(
-        &self,
-        function: &str,
-        payload: Vec<u8>,
-        timeout: Duration,
-    ) -> Result<Vec<u8>, InvokeError> {
-        let event = serde_json::from_slice(&payload).unwrap();
-        self.calls
-            .lock()
-            .unwrap()
-            .push((function.to_owned(), event, timeout));
-        self.answer.clone().map(|v| serde_json::to_vec(&v).unwrap())
-    }
-}
-
-type Api = Gateway<StaticJwks, Recorder>;
+type Api = TestGateway<Recorder>;
 
 /// The template's API of `kind`, with keys generated at test time and a recording invoker.
-fn gateway(kind: ApiType, answer: Result<Value, InvokeError>) -> (Api, Recorder) {
+fn gateway_of(kind: ApiType, answer: Result<Value, InvokeError>) -> (Api, Recorder) {
     gateway_with(kind, answer, |_| {})
 }
 
-/// Like [`gateway`], with the API read from the template changed by `change` first.
+/// Like [`gateway_of`], with the API read from the template changed by `change` first.
 fn gateway_with(
     kind: ApiType,
     answer: Result<Value, InvokeError>,
     change: impl FnOnce(&mut local_api_gateway::api::Api),
 ) -> (Api, Recorder) {
-    let text = include_str!("../../../template.yaml");
-    let template = Template::parse(text).unwrap();
-    let values = LocalValues {
-        resource_ids: BTreeMap::from([
-            ("UserPool".into(), POOL.into()),
-            ("UserPoolClient".into(), CLIENT.into()),
-        ]),
-        ..LocalValues::default()
-    };
-    let mut api = read_api(&template, &Resolver::new(&template, &values), kind, None)
-        .unwrap()
-        .unwrap();
+    let mut api = read(TEMPLATE, kind);
     change(&mut api);
-    let recorder = Recorder {
-        answer,
-        calls: Arc::default(),
-    };
-    let settings = Settings {
-        account_id: "123456789012".into(),
-        api_id: "local".into(),
-        port: 3000,
-    };
-    let keys = Arc::new(KeyCache::new(StaticJwks(jwks(&[issuer_key()]))));
-    (
-        Gateway::new(
-            api,
-            Arc::new(Verifier::new(keys)),
-            recorder.clone(),
-            settings,
-        ),
-        recorder,
-    )
+    let recorder = Recorder::new(answer);
+    (gateway(api, recorder.clone()), recorder)
 }
 
 fn local_api(answer: Result<Value, InvokeError>) -> (Api, Recorder) {
-    gateway(ApiType::Http, answer)
+    gateway_of(ApiType::Http, answer)
 }
 
 fn rest_api(answer: Result<Value, InvokeError>) -> (Api, Recorder) {
-    gateway(ApiType::Rest, answer)
+    gateway_of(ApiType::Rest, answer)
 }
 
 fn ok_function() -> Result<Value, InvokeError> {
     Ok(
         json!({"statusCode": 200, "headers": {"content-type": "application/json"}, "body": "{\"ok\":true}"}),
     )
-}
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
 }
 
 fn id_token() -> String {
@@ -147,35 +62,6 @@ fn access_token() -> String {
         "iss": format!("https://cognito-idp.us-east-1.amazonaws.com/{POOL}"),
         "scope": "aws.cognito.signin.user.admin", "iat": now, "exp": now + 600,
     }))
-}
-
-struct Answer {
-    status: u16,
-    headers: axum::http::HeaderMap,
-    body: Vec<u8>,
-    outcome: Outcome,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap()
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).map(|v| v.to_str().unwrap())
-    }
-}
-
-async fn send(api: &Api, request: Request<Body>) -> Answer {
-    let peer: SocketAddr = "127.0.0.1:50000".parse().unwrap();
-    let response: Response<Body> = api.handle(request, peer).await;
-    let (parts, body) = response.into_parts();
-    Answer {
-        status: parts.status.as_u16(),
-        outcome: parts.extensions.get::<Outcome>().cloned().unwrap(),
-        headers: parts.headers,
-        body: to_bytes(body, usize::MAX).await.unwrap().to_vec(),
-    }
 }
 
 /// A browser's CORS preflight for `method` from `origin`.

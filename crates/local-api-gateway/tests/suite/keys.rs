@@ -1,11 +1,6 @@
 //! The issuers' keys and the remembered tokens: single flight under real concurrency, failed
 //! fetches remembered, stale keys through an outage, a bounded and observable token cache, and
 //! the HTTP(S) fetcher against real servers on loopback (slow, oversized, untrusted).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-#[path = "support/keys.rs"]
-mod keys;
-
 use std::{
     path::PathBuf,
     sync::{
@@ -16,7 +11,6 @@ use std::{
 };
 
 use axum::{Router, http::header, routing::get};
-use keys::{MemoryJwks, Shared, issuer_key, jwks, now, other_key};
 use local_api_gateway::{
     keys::{
         FetchError, FetchJwks, HttpJwksFetcher, KeyCache, KeyCacheSettings, KeyError,
@@ -26,7 +20,7 @@ use local_api_gateway::{
 };
 use serde_json::{Value, json};
 
-const ISSUER: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_TEST";
+use crate::support::{ISSUER, MemoryJwks, Shared, issuer_key, jwks, now, other_key};
 
 fn settings(ttl: u64, max_staleness: u64, cooldown: u64) -> KeyCacheSettings {
     KeyCacheSettings {

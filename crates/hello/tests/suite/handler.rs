@@ -1,10 +1,6 @@
 //! The whole response of the handler (status, content type, body as JSON) for every sample event
 //! and for the unhappy paths.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod fixtures;
-
-use fixtures::{ACCESS_TOKEN, GROUPS, ID_TOKEN, NO_AUTHORIZER, REST_ID_TOKEN};
+use crate::fixtures::{ACCESS_TOKEN, GROUPS, ID_TOKEN, NO_AUTHORIZER, REST_ID_TOKEN};
 
 use lambda_http::{Body, http::HeaderMap};
 use serde_json::{Value, json};

@@ -1,7 +1,5 @@
 //! The function installs its log subscriber (JSON lines in Lambda: `lambda-bench --check-logs`
 //! checks their fields in `make bench-smoke`).
-#![allow(clippy::unwrap_used)]
-
 #[test]
 fn init_logging_installs_a_global_subscriber() {
     assert!(!tracing::dispatcher::has_been_set());

@@ -1,14 +1,8 @@
 //! The walkthrough against the real local stack (`scripts/local-stack.sh`, what `make local` runs):
 //! moto's Cognito, `cargo lambda watch`, and local-api-gateway, driven with the real `aws` CLI and
 //! real HTTP over loopback. Needs the project's tools: run through `make e2e` / `make test`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-#[path = "support/keys.rs"]
-mod keys;
-mod support;
-
+use crate::support::{self, keys, stack::Stack};
 use serde_json::{Value, json};
-use support::Stack;
 
 const PASSWORD: &str = "E2e-Passw0rd-ok!";
 
@@ -20,7 +14,7 @@ struct Answer {
 }
 
 async fn get(url: &str, authorization: Option<&str>) -> Answer {
-    let client = support::http_client();
+    let client = support::stack::http_client();
     let mut request = client.get(url);
     if let Some(value) = authorization {
         request = request.header("authorization", value);

@@ -2,8 +2,6 @@
 //! (`tests/fixtures/aws-docs/`) and with the sample events of `events/` (claims as captured from
 //! real APIs), the fields that must differ named with the reason; then read back by lambda_http
 //! and the `hello` function.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::{collections::BTreeMap, sync::Arc};
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method};
@@ -13,10 +11,10 @@ use local_api_gateway::{
 };
 use serde_json::{Value, json};
 
-const AWS_V2: &str = include_str!("fixtures/aws-docs/http-api-v2.json");
-const AWS_REST: &str = include_str!("fixtures/aws-docs/rest-api-proxy.json");
-const HTTP_ID_TOKEN: &str = include_str!("../../../events/http-api-id-token.json");
-const REST_ID_TOKEN: &str = include_str!("../../../events/rest-api-id-token.json");
+const AWS_V2: &str = include_str!("../fixtures/aws-docs/http-api-v2.json");
+const AWS_REST: &str = include_str!("../fixtures/aws-docs/rest-api-proxy.json");
+const HTTP_ID_TOKEN: &str = include_str!("../../../../events/http-api-id-token.json");
+const REST_ID_TOKEN: &str = include_str!("../../../../events/rest-api-id-token.json");
 
 /// Every leaf of a JSON document by its path (`requestContext.http.method`).
 fn leaves(value: &Value) -> BTreeMap<String, Value> {

@@ -1,9 +1,5 @@
 //! The claims adapter over every sample event and over the shapes that must be refused.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod fixtures;
-
-use fixtures::{ACCESS_TOKEN, GROUPS, ID_TOKEN, NO_AUTHORIZER, REST_ID_TOKEN};
+use crate::fixtures::{ACCESS_TOKEN, GROUPS, ID_TOKEN, NO_AUTHORIZER, REST_ID_TOKEN};
 
 use hello::{AuthError, Claims, TokenUse};
 use serde_json::{Value, json};

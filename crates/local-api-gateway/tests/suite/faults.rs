@@ -2,14 +2,10 @@
 //! stopping and coming back, and the stack stopped with SIGTERM. Real processes throughout: the
 //! `fault-function` fixture runs under the same `cargo lambda watch` as `hello`.
 //! Needs the project's tools: run through `make e2e` / `make test`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod support;
-
 use std::time::{Duration, Instant};
 
+use crate::support::stack::{self, Stack, port_is_free, repo_root, wait_until};
 use serde_json::{Value, json};
-use support::{Stack, port_is_free, repo_root, wait_until};
 
 /// template.yaml plus the fault fixture (Timeout 1 s) on routes without an authorizer: on both
 /// APIs, and on an HTTP API route whose integration gives up first (500 ms).
@@ -64,7 +60,7 @@ Outputs:";
 }
 
 async fn get(url: &str, token: Option<&str>) -> (u16, Value) {
-    let client = support::http_client();
+    let client = stack::http_client();
     let mut request = client.get(url);
     if let Some(token) = token {
         request = request.header("authorization", format!("Bearer {token}"));

@@ -1,11 +1,7 @@
 //! Property tests: whatever claims and events API Gateway could hand over, the handler answers
 //! with a JSON response and a 2xx/4xx status; it never panics and never answers 5xx.
 //! Cases per property: PROPTEST_CASES (256 in `make test`, more in `make fuzz`).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod fixtures;
-
-use fixtures::{ID_TOKEN, REST_ID_TOKEN};
+use crate::fixtures::{ID_TOKEN, REST_ID_TOKEN};
 
 use lambda_http::Body;
 use proptest::prelude::*;

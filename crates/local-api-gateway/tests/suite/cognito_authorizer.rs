@@ -1,15 +1,9 @@
 //! The REST API's Cognito user pool authorizer (the shared verifier core + the Cognito policy)
 //! over every case its rules distinguish: token type x method scopes, app clients, pools,
 //! validation expression, expiry, tampering, and how the token is sent.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-#[path = "support/keys.rs"]
-mod keys;
-
 use std::sync::Arc;
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use keys::{MemoryJwks, Shared, issuer_key, jwks, now, other_key};
 use local_api_gateway::{
     keys::KeyCache,
     policy::{Grant, Policy, cognito::CognitoPolicy},
@@ -17,6 +11,8 @@ use local_api_gateway::{
     verify::{Refusal, Verifier},
 };
 use serde_json::{Value, json};
+
+use crate::support::{MemoryJwks, Shared, issuer_key, jwks, now, other_key};
 
 const POOL_A: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_PoolA";
 const POOL_B: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_PoolB";

@@ -1,0 +1,17 @@
+//! The local gateway's tests, in one binary: each test binary links the whole crate, so one
+//! binary links once (`make test`, `make mutants`). The end-to-end tests (`e2e`, `faults`) run
+//! the real local stack and are `#[ignore]`d here; `make e2e` runs them.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+mod cognito_authorizer;
+mod e2e;
+mod event;
+mod faults;
+mod gateway;
+mod invoke;
+mod jwt_authorizer;
+mod keys;
+mod properties;
+mod template;

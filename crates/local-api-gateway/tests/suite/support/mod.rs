@@ -1,0 +1,139 @@
+//! What the tests share, defined once: one set of test identities, keys generated at test time,
+//! in-memory key sets and invokers, the gateway built from a template, and the local stack
+//! (`stack`, for the end-to-end tests).
+
+pub mod keys;
+pub mod stack;
+
+use std::{
+    collections::BTreeMap,
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use axum::{
+    body::{Body, to_bytes},
+    http::{HeaderMap, Request},
+};
+use local_api_gateway::{
+    api::Api,
+    gateway::{Gateway, Outcome, Settings},
+    invoke::{Invoke, InvokeError},
+    keys::KeyCache,
+    template::{ApiType, LocalValues, Resolver, Template, read_api},
+    verify::Verifier,
+};
+use serde_json::Value;
+
+pub use keys::{MemoryJwks, Shared, issuer_key, jwks, now, other_key, unsigned_token};
+
+/// The project's own template.
+pub const TEMPLATE: &str =
+    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml"));
+
+/// The test identities: one user pool, its issuer, one app client.
+pub const POOL: &str = "us-east-1_TEST";
+pub const ISSUER: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_TEST";
+pub const CLIENT: &str = "client-1";
+pub const ACCOUNT: &str = "123456789012";
+
+/// The local ids of the template's pool and client.
+pub fn local_values() -> LocalValues {
+    LocalValues {
+        resource_ids: BTreeMap::from([
+            ("UserPool".into(), POOL.into()),
+            ("UserPoolClient".into(), CLIENT.into()),
+        ]),
+        ..LocalValues::default()
+    }
+}
+
+/// A verifier over the issuer's key, served from memory.
+pub fn verifier() -> Verifier<Shared> {
+    let source = MemoryJwks::new(Some(jwks(&[issuer_key()])));
+    Verifier::new(Arc::new(KeyCache::new(Shared(source))))
+}
+
+/// Records every invocation (function, event, deadline) and answers with a fixed result.
+#[derive(Clone)]
+pub struct Recorder {
+    pub answer: Result<Value, InvokeError>,
+    pub calls: Arc<Mutex<Vec<(String, Value, Duration)>>>,
+}
+
+impl Recorder {
+    pub fn new(answer: Result<Value, InvokeError>) -> Self {
+        Self {
+            answer,
+            calls: Arc::default(),
+        }
+    }
+}
+
+impl Invoke for Recorder {
+    async fn invoke(
+        &self,
+        function: &str,
+        payload: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<Vec<u8>, InvokeError> {
+        let event = serde_json::from_slice(&payload).unwrap();
+        self.calls
+            .lock()
+            .unwrap()
+            .push((function.to_owned(), event, timeout));
+        self.answer.clone().map(|v| serde_json::to_vec(&v).unwrap())
+    }
+}
+
+/// The API of `kind` read from `template` with [`local_values`].
+pub fn read(template: &str, kind: ApiType) -> Api {
+    let template = Template::parse(template).unwrap();
+    let values = local_values();
+    read_api(&template, &Resolver::new(&template, &values), kind, None)
+        .unwrap()
+        .unwrap()
+}
+
+pub type TestGateway<I> = Gateway<Shared, I>;
+
+/// A gateway for `api` over the test keys, invoking through `invoker`.
+pub fn gateway<I: Invoke>(api: Api, invoker: I) -> TestGateway<I> {
+    let settings = Settings {
+        account_id: ACCOUNT.into(),
+        api_id: "local".into(),
+        port: 3000,
+    };
+    Gateway::new(api, Arc::new(verifier()), invoker, settings)
+}
+
+/// A response, read whole.
+pub struct Answer {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+    pub outcome: Outcome,
+}
+
+impl Answer {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|v| v.to_str().unwrap())
+    }
+}
+
+/// `request` through `gateway`, from a loopback peer.
+pub async fn send<I: Invoke>(gateway: &TestGateway<I>, request: Request<Body>) -> Answer {
+    let peer: SocketAddr = "127.0.0.1:50000".parse().unwrap();
+    let (parts, body) = gateway.handle(request, peer).await.into_parts();
+    Answer {
+        status: parts.status.as_u16(),
+        outcome: parts.extensions.get::<Outcome>().cloned().unwrap(),
+        headers: parts.headers,
+        body: to_bytes(body, usize::MAX).await.unwrap().to_vec(),
+    }
+}
