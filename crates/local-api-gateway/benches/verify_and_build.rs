@@ -17,9 +17,13 @@ use axum::http::{HeaderMap, HeaderValue, Method};
 use criterion::{Criterion, criterion_group, criterion_main};
 use jsonwebtoken::jwk::JwkSet;
 use local_api_gateway::{
+    authorizer::{
+        AuthRequest, Authorizer, AuthorizerConfig, Grant, IdentitySource, Services,
+        cognito::CognitoConfig, jwt::JwtConfig,
+    },
     event::{EventContext, RequestParts, v1, v2},
+    invoke::{Invoke, InvokeError},
     keys::{FetchError, FetchJwks, KeyCache},
-    policy::{Grant, Policy, cognito::CognitoPolicy, jwt::JwtPolicy},
     verify::{Verifier, bearer_token},
 };
 use serde_json::json;
@@ -31,6 +35,20 @@ struct StaticJwks(JwkSet);
 impl FetchJwks for StaticJwks {
     async fn fetch(&self, _: &str) -> Result<JwkSet, FetchError> {
         Ok(self.0.clone())
+    }
+}
+
+/// The JWT and Cognito authorizers invoke nothing.
+struct NoFunctions;
+
+impl Invoke for NoFunctions {
+    async fn invoke(
+        &self,
+        _: &str,
+        _: Vec<u8>,
+        _: std::time::Duration,
+    ) -> Result<Vec<u8>, InvokeError> {
+        Err(InvokeError::NoSuchFunction("none".into()))
     }
 }
 
@@ -66,6 +84,7 @@ fn bench(c: &mut Criterion) {
     let request = RequestParts {
         method: &Method::GET,
         raw_path: "/hello",
+        full_path: "/hello",
         raw_query: "",
         headers: &headers,
         body: b"",
@@ -80,45 +99,61 @@ fn bench(c: &mut Criterion) {
         path_parameters: &no_parameters,
         authorizer: Some(authorizer),
         request_id: "AAAAAJndqP5L6g==",
+        stage: "dev",
+        stage_variables: &no_parameters,
         time: "26/Nov/2026:13:00:00 +0000",
         time_epoch_ms: 1_795_698_000_000,
         account_id: "123456789012",
         api_id: "local",
     };
-    let rest = v1::RestContext {
-        stage: "dev",
-        stage_variables: &BTreeMap::new(),
-        resource_id: "x1y2z3",
+    let rest = v1::V1Context {
+        resource_id: Some("x1y2z3"),
         extended_request_id: "AAAAAJndqP5L6g==",
-        binary_media_types: &[],
+        dialect: v1::Dialect::Rest {
+            binary_media_types: &[],
+        },
     };
-
+    let identity = IdentitySource::Header("authorization".into());
     let kinds = [
         (
             "http",
-            Policy::Jwt(JwtPolicy {
+            Authorizer::new(AuthorizerConfig::Jwt(JwtConfig {
                 issuer: ISSUER.into(),
                 audience: vec!["client".into()],
-            }),
+                identity: identity.clone(),
+            })),
         ),
         (
             "rest",
-            Policy::CognitoUserPools(CognitoPolicy::new(vec![ISSUER.into()], None).unwrap()),
+            Authorizer::new(AuthorizerConfig::Cognito(CognitoConfig {
+                issuers: vec![ISSUER.into()],
+                audience_pattern: None,
+                identity,
+            })),
         ),
     ];
+    let auth_request = AuthRequest {
+        headers: &headers,
+        raw_query: "",
+        now,
+    };
     let mut group = c.benchmark_group("gateway");
     group.bench_function("bearer_token", |b| {
         b.iter(|| bearer_token(Some(black_box(&header))).unwrap().len())
     });
-    for (kind, policy) in &kinds {
+    for (kind, authorizer) in &kinds {
+        let services = Services {
+            verifier: &verifier,
+            invoker: &NoFunctions,
+        };
         let authorize = || async {
-            policy
-                .authorize(&verifier, Some(black_box(&header)), &[], now)
+            authorizer
+                .authorize(&[], black_box(&auth_request), &services)
                 .await
                 .unwrap()
         };
         let build = |grant: &Grant| {
-            let authorizer = policy.authorizer_context(grant);
+            let authorizer = grant.context.clone().unwrap();
             if *kind == "http" {
                 serde_json::to_vec(&v2::build_event(
                     &request,
@@ -138,8 +173,12 @@ fn bench(c: &mut Criterion) {
         group.bench_function(format!("{kind}/authorize_first_seen"), |b| {
             b.to_async(&runtime).iter(|| async {
                 let fresh = Verifier::new(Arc::clone(&key_cache));
-                policy
-                    .authorize(&fresh, Some(black_box(&header)), &[], now)
+                let services = Services {
+                    verifier: &fresh,
+                    invoker: &NoFunctions,
+                };
+                authorizer
+                    .authorize(&[], black_box(&auth_request), &services)
                     .await
                     .unwrap()
             })

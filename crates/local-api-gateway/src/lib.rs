@@ -1,22 +1,24 @@
-//! A local stand-in for API Gateway, for the APIs of a SAM template: the HTTP API (JWT
-//! authorizer, payload 2.0) and the REST API (Cognito user pool authorizer, payload 1.0), with
-//! tokens really verified, in front of the Lambda Invoke API that `cargo lambda watch` serves.
+//! A local stand-in for API Gateway, for the APIs of a SAM template: HTTP APIs and REST APIs,
+//! with their authorizers enforced (tokens really verified), in front of the Lambda Invoke API
+//! that `cargo lambda watch` serves.
 //!
-//! - [`template`] reads the APIs, routes, authorizers and CORS from the template ([`api`]);
-//! - [`keys`] fetches and caches the issuers' signing keys;
-//! - [`verify`] is the one verifier core; [`policy`] holds what differs per authorizer type;
+//! - [`template`] reads the template into [`model`]: each API's routes, integrations,
+//!   authorizers, stage and CORS; the request path sees only the model;
+//! - [`keys`] fetches and caches the issuers' signing keys; [`verify`] is the one token verifier;
+//! - [`authorizer`] holds what differs per authorizer type, [`kind`] what differs per API kind;
 //! - [`event`] builds the events and maps results back, per payload version;
 //! - [`gateway`] takes one request through all of it; [`server`] puts it on a socket.
 //!
 //! I/O sits behind traits ([`keys::FetchJwks`], [`invoke::Invoke`]), so tests run without sockets.
 
-pub mod api;
+pub mod authorizer;
+pub mod error;
 pub mod event;
 pub mod gateway;
 pub mod invoke;
 pub mod keys;
-pub mod policy;
-pub mod response;
+pub mod kind;
+pub mod model;
 pub mod router;
 pub mod server;
 pub mod template;

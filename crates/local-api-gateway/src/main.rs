@@ -8,10 +8,10 @@ use std::{
 
 use clap::{Args, Parser, Subcommand};
 use local_api_gateway::{
-    api::{Api, ApiKind, RouteAuth},
     gateway::{Gateway, Settings},
     invoke::LambdaInvokeClient,
     keys::{HttpJwksFetcher, KeyCache, KeyCacheSettings},
+    model::{Api, ApiKind, Integration, RouteAuth},
     server,
     template::{self, ApiType, LocalValues, Resolver, Template},
     verify::Verifier,
@@ -98,9 +98,13 @@ struct ListenArgs {
 impl ListenArgs {
     /// The port `api` is served on, and the path its routes are under.
     fn place(&self, api: &Api) -> (u16, String) {
-        match &api.kind {
-            ApiKind::Http { .. } => (self.port, String::new()),
-            ApiKind::Rest(rest) => (self.rest_port, format!("/{}", rest.stage)),
+        let base = api
+            .primary_stage()
+            .map(|s| s.base_path())
+            .unwrap_or_default();
+        match api.kind {
+            ApiKind::Http => (self.port, base),
+            ApiKind::Rest => (self.rest_port, base),
         }
     }
 }
@@ -204,8 +208,8 @@ fn main() -> ExitCode {
             for api in &apis {
                 let (port, base) = listen.place(api);
                 let name = match api.kind {
-                    ApiKind::Http { .. } => "API_URL",
-                    ApiKind::Rest(_) => "REST_API_URL",
+                    ApiKind::Http => "API_URL",
+                    ApiKind::Rest => "REST_API_URL",
                 };
                 println!("{name}=http://{}:{port}{base}", listen.host);
             }
@@ -214,7 +218,8 @@ fn main() -> ExitCode {
             let names: BTreeSet<&str> = apis
                 .iter()
                 .flat_map(|api| &api.routes)
-                .map(|r| r.function.name.as_str())
+                .filter_map(|r| r.function())
+                .map(|f| f.name.as_str())
                 .collect();
             names.iter().for_each(|name| println!("{name}"));
         }),
@@ -239,10 +244,10 @@ fn main() -> ExitCode {
 
 fn print_routes(apis: &[Api]) {
     for api in apis {
-        let prefix = match &api.kind {
-            ApiKind::Rest(rest) => format!("/{}", rest.stage),
-            ApiKind::Http { .. } => String::new(),
-        };
+        let prefix = api
+            .primary_stage()
+            .map(|s| s.base_path())
+            .unwrap_or_default();
         for route in &api.routes {
             let auth = match &route.auth {
                 RouteAuth::None => "no authorizer".to_owned(),
@@ -256,11 +261,14 @@ fn print_routes(apis: &[Api]) {
             } else {
                 format!("{} {prefix}{}", route.method, route.path)
             };
+            let target = match &route.integration {
+                Integration::Lambda(lambda) => lambda.function.name.clone(),
+                Integration::Mock(mock) => format!("MOCK {}", mock.status),
+            };
             println!(
-                "{} ({}): {key} -> {} ({auth})",
-                api.logical_id,
+                "{} ({}): {key} -> {target} ({auth})",
+                api.id,
                 api.kind.name(),
-                route.function.name
             );
         }
     }
@@ -306,16 +314,16 @@ fn serve(args: ServeArgs) -> Result<(), String> {
                 .map_err(|e| format!("cannot listen on {host}:{port}: {e}"))?;
             let port = listener.local_addr().map_err(|e| e.to_string())?.port();
             for route in &api.routes {
-                tracing::info!(api = %api.logical_id, route = %route.route_key(), function = %route.function.name, "route");
+                tracing::info!(api = %api.id, route = %route.route_key(), function = route.function().map_or("-", |f| f.name.as_str()), "route");
             }
-            tracing::info!(api = %api.logical_id, kind = api.kind.name(), url = %format!("http://{host}:{port}{base}"), "listening");
+            tracing::info!(api = %api.id, kind = api.kind.name(), url = %format!("http://{host}:{port}{base}"), "listening");
             let gateway = Gateway::new(
                 api.clone(),
                 Arc::clone(&verifier),
                 invoker.clone(),
                 Settings {
                     account_id: account_id.clone(),
-                    api_id: api.logical_id.to_ascii_lowercase(),
+                    api_id: api.id.to_ascii_lowercase(),
                     port,
                 },
             );

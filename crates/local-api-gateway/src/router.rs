@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use percent_encoding::percent_decode_str;
 
-use crate::api::Route;
+use crate::model::Route;
 
 /// A matched route and its decoded path parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,19 +89,22 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::api::{FunctionTarget, RouteAuth};
+    use crate::model::{FunctionTarget, Integration, LambdaIntegration, PayloadVersion, RouteAuth};
 
     fn route(method: &str, path: &str) -> Route {
         Route {
             method: method.into(),
             path: path.into(),
-            function: FunctionTarget {
-                logical_id: "Fn".into(),
-                name: "fn".into(),
-                timeout: Duration::from_secs(3),
-            },
+            integration: Integration::Lambda(LambdaIntegration {
+                function: FunctionTarget {
+                    logical_id: "Fn".into(),
+                    name: "fn".into(),
+                    timeout: Duration::from_secs(3),
+                },
+                payload: PayloadVersion::V2,
+                timeout: Duration::from_secs(30),
+            }),
             auth: RouteAuth::None,
-            integration_timeout: Duration::from_secs(30),
         }
     }
 

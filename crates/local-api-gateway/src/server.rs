@@ -12,7 +12,7 @@ use axum::{
 use tokio::net::TcpListener;
 
 use crate::{
-    gateway::{AuthOutcome, Gateway, Outcome},
+    gateway::{Gateway, Outcome},
     invoke::Invoke,
     keys::FetchJwks,
 };
@@ -35,13 +35,9 @@ async fn handle<F: FetchJwks, I: Invoke>(
         .extensions()
         .get::<Outcome>()
         .cloned()
-        .unwrap_or(Outcome {
-            route: None,
-            auth: AuthOutcome::None,
-            preflight: false,
-        });
+        .unwrap_or_default();
     tracing::info!(
-        api = %api.api().logical_id,
+        api = %api.api().id,
         method = %method,
         path = %path,
         route = outcome.route.as_deref().unwrap_or("-"),

@@ -1,6 +1,6 @@
 //! The verifier core both authorizer types share: identity value -> token -> RSA algorithm ->
 //! `kid` -> an allowed issuer -> its key -> signature -> time claims. What differs between the
-//! HTTP API JWT authorizer and the REST API Cognito authorizer is in [`crate::policy`].
+//! HTTP API JWT authorizer and the REST API Cognito authorizer is in [`crate::authorizer`].
 
 use std::sync::{
     Arc, Mutex, PoisonError,
@@ -34,7 +34,7 @@ pub const REMEMBERED_BYTES: usize = 4 * 1024 * 1024;
 /// The verified claims of a token, shared rather than copied per request.
 pub type Claims = Arc<Map<String, Value>>;
 
-/// Why a request was refused. The policy decides what the client sees (401 or 403, headers);
+/// Why a token was refused. The authorizer decides what the client sees (401 or 403, headers);
 /// the reason itself goes to the log and, for the HTTP API, to `www-authenticate`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {

@@ -13,16 +13,35 @@ use std::collections::BTreeMap;
 use axum::http::{HeaderMap, Method};
 use base64::{Engine, engine::general_purpose::STANDARD};
 use percent_encoding::percent_decode_str;
+use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::policy::AuthorizerContext;
+/// `requestContext.authorizer` of an event, as the route's authorizer shapes it; typed so it is
+/// serialized straight into the event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum AuthorizerContext {
+    /// HTTP API JWT authorizer: `{"jwt": {"claims": ..., "scopes": ...}}`.
+    Jwt { jwt: JwtContext },
+    /// REST API Cognito authorizer: `{"claims": ...}`.
+    Claims { claims: BTreeMap<String, String> },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JwtContext {
+    pub claims: BTreeMap<String, String>,
+    /// `null` unless the route has authorization scopes: serialized even when `None`.
+    pub scopes: Option<Vec<String>>,
+}
 
 /// The parts of an HTTP request an event carries.
 #[derive(Debug, Clone)]
 pub struct RequestParts<'a> {
     pub method: &'a Method,
-    /// The path as received, still percent-encoded (for a REST API: without the stage).
+    /// The path below the stage, still percent-encoded: what routes match.
     pub raw_path: &'a str,
+    /// The path as received, stage included.
+    pub full_path: &'a str,
     pub raw_query: &'a str,
     pub headers: &'a HeaderMap,
     pub body: &'a [u8],
@@ -44,6 +63,9 @@ pub struct EventContext<'a> {
     /// `requestContext.authorizer`, as the route's authorizer renders it.
     pub authorizer: Option<AuthorizerContext>,
     pub request_id: &'a str,
+    /// The stage's name (`$default`, `dev`) and its variables.
+    pub stage: &'a str,
+    pub stage_variables: &'a BTreeMap<String, String>,
     /// `12/Mar/2020:19:03:58 +0000`
     pub time: &'a str,
     pub time_epoch_ms: i64,

@@ -1,5 +1,6 @@
-//! Payload 1.0 (REST API, Lambda proxy integration): the event, and the response API Gateway
-//! makes of the result ("Lambda proxy integrations in API Gateway").
+//! Payload 1.0 (REST API Lambda proxy integrations, and HTTP API integrations that ask for it):
+//! the event, and the response API Gateway makes of the result ("Lambda proxy integrations in API
+//! Gateway"; "Create AWS Lambda proxy integrations for HTTP APIs", format 1.0).
 
 use std::collections::BTreeMap;
 
@@ -8,27 +9,37 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::policy::AuthorizerContext;
-
 use super::{
-    EventContext, FunctionResponse, HeaderMerge, MalformedResponse, RequestParts, check_headers,
-    content_type, domain, query_pairs, result_body, result_headers, status_code,
+    AuthorizerContext, EventContext, FunctionResponse, HeaderMerge, MalformedResponse,
+    RequestParts, check_headers, content_type, domain, query_pairs, result_body, result_headers,
+    status_code,
 };
 
-/// What a REST API adds to [`EventContext`].
+/// What payload 1.0 adds to [`EventContext`].
 #[derive(Debug, Clone)]
-pub struct RestContext<'a> {
-    pub stage: &'a str,
-    pub stage_variables: &'a BTreeMap<String, String>,
-    /// The resource's id (`resourceId`), stable per resource path.
-    pub resource_id: &'a str,
+pub struct V1Context<'a> {
+    /// The resource's id (`resourceId`, REST APIs), stable per resource path; `null` from HTTP APIs.
+    pub resource_id: Option<&'a str>,
     pub extended_request_id: &'a str,
-    pub binary_media_types: &'a [String],
+    pub dialect: Dialect<'a>,
+}
+
+/// Where the REST API's and the HTTP API's payload 1.0 differ.
+#[derive(Debug, Clone, Copy)]
+pub enum Dialect<'a> {
+    /// REST APIs: header names as the client sent them (Title-Case here, see [`title_case`]);
+    /// bodies base64-encoded only for the API's `BinaryMediaTypes`.
+    Rest { binary_media_types: &'a [String] },
+    /// HTTP APIs: `version: "1.0"`, lower-case header names, non-text bodies base64-encoded, as
+    /// in payload 2.0.
+    Http,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RestApiEvent {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<&'static str>,
     pub resource: String,
     pub path: String,
     pub http_method: String,
@@ -49,7 +60,7 @@ pub struct RequestContext {
     pub account_id: String,
     pub api_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub authorizer: Option<AuthorizerContext>,
+    pub authorizer: Option<V1Authorizer>,
     pub domain_name: String,
     pub domain_prefix: String,
     pub extended_request_id: String,
@@ -61,9 +72,33 @@ pub struct RequestContext {
     pub request_id: String,
     pub request_time: String,
     pub request_time_epoch: i64,
-    pub resource_id: String,
+    pub resource_id: Option<String>,
     pub resource_path: String,
     pub stage: String,
+}
+
+/// `requestContext.authorizer` in payload 1.0: an HTTP API's JWT claims come as
+/// `{"claims": ..., "scopes": ...}` rather than under `jwt`; the rest as the authorizer made it.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum V1Authorizer {
+    Jwt {
+        claims: BTreeMap<String, String>,
+        scopes: Option<Vec<String>>,
+    },
+    Other(AuthorizerContext),
+}
+
+impl From<AuthorizerContext> for V1Authorizer {
+    fn from(context: AuthorizerContext) -> Self {
+        match context {
+            AuthorizerContext::Jwt { jwt } => Self::Jwt {
+                claims: jwt.claims,
+                scopes: jwt.scopes,
+            },
+            other => Self::Other(other),
+        }
+    }
 }
 
 /// The caller's identity: only `sourceIp` and `userAgent` are known without IAM or an identity
@@ -88,9 +123,9 @@ pub struct Identity {
 pub fn build_event(
     req: &RequestParts<'_>,
     ctx: &EventContext<'_>,
-    rest: &RestContext<'_>,
+    v1: &V1Context<'_>,
 ) -> RestApiEvent {
-    let multi_value_headers = event_headers(req);
+    let multi_value_headers = event_headers(req, v1.dialect);
     let headers: BTreeMap<String, String> = multi_value_headers
         .iter()
         .filter_map(|(name, values)| Some((name.clone(), values.last()?.clone())))
@@ -104,25 +139,37 @@ pub fn build_event(
         .filter_map(|(key, values)| Some((key.clone(), values.last()?.clone())))
         .collect();
     let (domain_name, domain_prefix) = domain(req.headers);
-    let (body, is_base64_encoded) = event_body(req, rest.binary_media_types);
-    let user_agent = headers.get("User-Agent").cloned().unwrap_or_default();
+    let (body, is_base64_encoded) = match v1.dialect {
+        Dialect::Rest { binary_media_types } => event_body(req, binary_media_types),
+        Dialect::Http => super::v2::event_body(req),
+    };
+    let user_agent = headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("user-agent"))
+        .map(|(_, value)| value.clone())
+        .unwrap_or_default();
     RestApiEvent {
+        version: matches!(v1.dialect, Dialect::Http).then_some("1.0"),
         resource: ctx.route_key.to_owned(),
-        path: req.raw_path.to_owned(),
+        // REST: below the stage; HTTP APIs keep a named stage in every path.
+        path: match v1.dialect {
+            Dialect::Rest { .. } => req.raw_path.to_owned(),
+            Dialect::Http => req.full_path.to_owned(),
+        },
         http_method: req.method.as_str().to_owned(),
         headers,
         multi_value_headers,
         query_string_parameters: (!query.is_empty()).then_some(query),
         multi_value_query_string_parameters: (!multi_query.is_empty()).then_some(multi_query),
         path_parameters: (!ctx.path_parameters.is_empty()).then(|| ctx.path_parameters.clone()),
-        stage_variables: (!rest.stage_variables.is_empty()).then(|| rest.stage_variables.clone()),
+        stage_variables: (!ctx.stage_variables.is_empty()).then(|| ctx.stage_variables.clone()),
         request_context: RequestContext {
             account_id: ctx.account_id.to_owned(),
             api_id: ctx.api_id.to_owned(),
-            authorizer: ctx.authorizer.clone(),
+            authorizer: ctx.authorizer.clone().map(V1Authorizer::from),
             domain_name,
             domain_prefix,
-            extended_request_id: rest.extended_request_id.to_owned(),
+            extended_request_id: v1.extended_request_id.to_owned(),
             http_method: req.method.as_str().to_owned(),
             identity: Identity {
                 access_key: None,
@@ -138,33 +185,38 @@ pub fn build_event(
                 user_agent,
                 user_arn: None,
             },
-            path: format!("/{}{}", rest.stage, req.raw_path),
+            path: req.full_path.to_owned(),
             protocol: req.protocol.to_owned(),
             request_id: ctx.request_id.to_owned(),
             request_time: ctx.time.to_owned(),
             request_time_epoch: ctx.time_epoch_ms,
-            resource_id: rest.resource_id.to_owned(),
+            resource_id: v1.resource_id.map(str::to_owned),
             resource_path: ctx.route_key.to_owned(),
-            stage: rest.stage.to_owned(),
+            stage: ctx.stage.to_owned(),
         },
         body,
         is_base64_encoded,
     }
 }
 
-/// Every header with all its values, plus the `X-Forwarded-*` API Gateway adds. Names in
+/// Every header with all its values, plus the `X-Forwarded-*` API Gateway adds. REST names in
 /// Title-Case: a REST API passes names in the case the client sent them, which the local server
 /// (hyper) does not keep; Title-Case is what curl and SDKs send and what AWS's examples show.
-/// Functions should compare names case-insensitively either way (lambda_http does).
-fn event_headers(req: &RequestParts<'_>) -> BTreeMap<String, Vec<String>> {
+/// Functions should compare names case-insensitively either way (lambda_http does). HTTP APIs
+/// lower-case every name.
+fn event_headers(req: &RequestParts<'_>, dialect: Dialect<'_>) -> BTreeMap<String, Vec<String>> {
+    let name_of = |name: &str| match dialect {
+        Dialect::Rest { .. } => title_case(name),
+        Dialect::Http => name.to_owned(),
+    };
     let mut headers: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (name, value) in req.headers {
         headers
-            .entry(title_case(name.as_str()))
+            .entry(name_of(name.as_str()))
             .or_default()
             .push(String::from_utf8_lossy(value.as_bytes()).into_owned());
     }
-    let forwarded_for = headers.entry("X-Forwarded-For".into()).or_default();
+    let forwarded_for = headers.entry(name_of("x-forwarded-for")).or_default();
     match forwarded_for.last_mut() {
         Some(existing) => {
             existing.push_str(", ");
@@ -172,8 +224,8 @@ fn event_headers(req: &RequestParts<'_>) -> BTreeMap<String, Vec<String>> {
         }
         None => forwarded_for.push(req.source_ip.clone()),
     }
-    headers.insert("X-Forwarded-Port".into(), vec![req.port.to_string()]);
-    headers.insert("X-Forwarded-Proto".into(), vec![req.scheme.to_owned()]);
+    headers.insert(name_of("x-forwarded-port"), vec![req.port.to_string()]);
+    headers.insert(name_of("x-forwarded-proto"), vec![req.scheme.to_owned()]);
     headers
 }
 

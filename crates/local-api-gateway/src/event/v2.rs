@@ -7,12 +7,10 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::policy::AuthorizerContext;
-
 use super::{
-    EventContext, FunctionResponse, HeaderMerge, MalformedResponse, RequestParts, check_headers,
-    content_type, domain, header_text, non_null, query_pairs, result_body, result_headers,
-    status_code,
+    AuthorizerContext, EventContext, FunctionResponse, HeaderMerge, MalformedResponse,
+    RequestParts, check_headers, content_type, domain, header_text, non_null, query_pairs,
+    result_body, result_headers, status_code,
 };
 
 #[derive(Debug, Serialize)]
@@ -29,6 +27,8 @@ pub struct HttpApiEvent {
     pub query_string_parameters: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub path_parameters: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub stage_variables: BTreeMap<String, String>,
     pub request_context: RequestContext,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
@@ -47,7 +47,7 @@ pub struct RequestContext {
     pub http: Http,
     pub request_id: String,
     pub route_key: String,
-    pub stage: &'static str,
+    pub stage: String,
     pub time: String,
     pub time_epoch: i64,
 }
@@ -69,11 +69,13 @@ pub fn build_event(req: &RequestParts<'_>, ctx: &EventContext<'_>) -> HttpApiEve
     HttpApiEvent {
         version: "2.0",
         route_key: ctx.route_key.to_owned(),
-        raw_path: req.raw_path.to_owned(),
+        // An HTTP API's paths keep a named stage (`/prod/hello`); `$default` has none.
+        raw_path: req.full_path.to_owned(),
         raw_query_string: req.raw_query.to_owned(),
         cookies,
         query_string_parameters: query_parameters(req.raw_query),
         path_parameters: ctx.path_parameters.clone(),
+        stage_variables: ctx.stage_variables.clone(),
         request_context: RequestContext {
             account_id: ctx.account_id.to_owned(),
             api_id: ctx.api_id.to_owned(),
@@ -82,14 +84,14 @@ pub fn build_event(req: &RequestParts<'_>, ctx: &EventContext<'_>) -> HttpApiEve
             domain_prefix,
             http: Http {
                 method: req.method.as_str().to_owned(),
-                path: req.raw_path.to_owned(),
+                path: req.full_path.to_owned(),
                 protocol: req.protocol.to_owned(),
                 source_ip: req.source_ip.clone(),
                 user_agent: headers.get("user-agent").cloned().unwrap_or_default(),
             },
             request_id: ctx.request_id.to_owned(),
             route_key: ctx.route_key.to_owned(),
-            stage: "$default",
+            stage: ctx.stage.to_owned(),
             time: ctx.time.to_owned(),
             time_epoch: ctx.time_epoch_ms,
         },
@@ -152,7 +154,7 @@ pub fn query_parameters(raw_query: &str) -> BTreeMap<String, String> {
 }
 
 /// Text bodies are passed as they are; anything else is base64-encoded, as HTTP APIs do.
-fn event_body(req: &RequestParts<'_>) -> (Option<String>, bool) {
+pub(super) fn event_body(req: &RequestParts<'_>) -> (Option<String>, bool) {
     if req.body.is_empty() {
         return (None, false);
     }

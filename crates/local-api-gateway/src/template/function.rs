@@ -6,7 +6,7 @@ use std::{collections::BTreeMap, time::Duration};
 use serde_yaml_ng::{Mapping, Value as Yaml};
 
 use super::{Location, Resolver, Resource, Template, TemplateError};
-use crate::api::FunctionTarget;
+use crate::model::FunctionTarget;
 
 const FUNCTION: &str = "AWS::Serverless::Function";
 /// Lambda's timeout when neither the function nor `Globals.Function` sets one.

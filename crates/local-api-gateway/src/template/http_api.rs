@@ -11,9 +11,18 @@ use super::{
     kind_of,
 };
 use crate::{
-    api::{Api, ApiKind, AuthorizerConfig, CorsConfig, IdentitySource, Route, RouteAuth},
-    policy::{Policy, jwt::JwtPolicy},
+    authorizer::jwt::JwtConfig,
+    model::{
+        Api, ApiKind, AuthorizerConfig, CorsConfig, FunctionTarget, IdentitySource, Integration,
+        LambdaIntegration, PayloadVersion, Route, RouteAuth, Stage,
+    },
 };
+
+/// An authorizer as read, with its `AuthorizationScopes` (the scopes of routes that name none).
+pub(super) struct ReadAuthorizer {
+    pub config: AuthorizerConfig,
+    pub scopes: Vec<String>,
+}
 
 pub(super) const HTTP_API: &str = "AWS::Serverless::HttpApi";
 /// SAM's name for the API it creates when `HttpApi` events give no `ApiId`.
@@ -21,7 +30,7 @@ pub(super) const IMPLICIT_API: &str = "ServerlessHttpApi";
 /// API Gateway's integration timeout when the route sets none (and its maximum).
 const MAX_INTEGRATION_TIMEOUT: Duration = Duration::from_secs(30);
 
-type Authorizers = BTreeMap<String, AuthorizerConfig>;
+type Authorizers = BTreeMap<String, ReadAuthorizer>;
 
 /// Reads the HTTP API `logical_id` (or SAM's implicit one).
 pub(super) fn read(
@@ -75,7 +84,7 @@ pub(super) fn read(
                 format!(
                     "route `{}` is already defined by {}",
                     route.route_key(),
-                    existing.function.logical_id
+                    existing.function().map_or("?", |f| f.logical_id.as_str())
                 ),
             ));
         }
@@ -88,11 +97,22 @@ pub(super) fn read(
         ));
     }
     Ok(Api {
-        logical_id: logical_id.to_owned(),
-        kind: ApiKind::Http { cors },
+        id: logical_id.to_owned(),
+        kind: ApiKind::Http,
+        stages: vec![Stage::named(Stage::DEFAULT)],
         routes,
-        authorizers,
+        authorizers: configs(authorizers),
+        cors,
+        gateway_responses: BTreeMap::new(),
+        binary_media_types: Vec::new(),
     })
+}
+
+pub(super) fn configs(authorizers: Authorizers) -> BTreeMap<String, AuthorizerConfig> {
+    authorizers
+        .into_iter()
+        .map(|(name, read)| (name, read.config))
+        .collect()
 }
 
 /// SAM lets `Globals.<Api>` carry auth and CORS; silently ignoring them would leave routes
@@ -134,7 +154,7 @@ pub(super) fn read_authorizers(
     auth: &Yaml,
     at: &Location,
     supported: &str,
-    read_one: impl Fn(&str, &Yaml, &Location) -> Result<AuthorizerConfig, TemplateError>,
+    read_one: impl Fn(&str, &Yaml, &Location) -> Result<ReadAuthorizer, TemplateError>,
 ) -> Result<Authorizers, TemplateError> {
     let mut authorizers = BTreeMap::new();
     let Some(found) = auth.get("Authorizers") else {
@@ -185,10 +205,10 @@ pub(super) fn read_default_authorizer(
 
 fn read_jwt_authorizer(
     resolver: &Resolver<'_>,
-    name: &str,
+    _name: &str,
     config: &Yaml,
     at: &Location,
-) -> Result<AuthorizerConfig, TemplateError> {
+) -> Result<ReadAuthorizer, TemplateError> {
     let jwt_at = at.child("JwtConfiguration");
     let jwt = config.get("JwtConfiguration").ok_or_else(|| {
         TemplateError::invalid(&jwt_at, "a JWT authorizer needs a JwtConfiguration")
@@ -222,10 +242,12 @@ fn read_jwt_authorizer(
         Some(value) => resolver.eval_string_list(value, &at.child("AuthorizationScopes"))?,
         None => Vec::new(),
     };
-    Ok(AuthorizerConfig {
-        name: name.to_owned(),
-        identity,
-        policy: Policy::Jwt(JwtPolicy { issuer, audience }),
+    Ok(ReadAuthorizer {
+        config: AuthorizerConfig::Jwt(JwtConfig {
+            issuer,
+            audience,
+            identity,
+        }),
         scopes,
     })
 }
@@ -309,7 +331,7 @@ fn read_route<'a>(
     resolver: &Resolver<'_>,
     prop: &dyn Fn(&str) -> Option<&'a Yaml>,
     at: &Location,
-    function: crate::api::FunctionTarget,
+    function: FunctionTarget,
     authorizers: &Authorizers,
     default_authorizer: Option<&str>,
 ) -> Result<Route, TemplateError> {
@@ -358,9 +380,12 @@ fn read_route<'a>(
     Ok(Route {
         method,
         path,
-        function,
+        integration: Integration::Lambda(LambdaIntegration {
+            function,
+            payload: PayloadVersion::V2,
+            timeout: integration_timeout,
+        }),
         auth,
-        integration_timeout,
     })
 }
 

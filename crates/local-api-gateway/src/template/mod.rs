@@ -20,7 +20,7 @@ pub use cognito::create_input;
 pub use function::function_environment;
 pub use intrinsics::{LocalValues, Resolver};
 
-use crate::api::Api;
+use crate::model::Api;
 
 /// Where in the template something is: the resource's logical id (or a top-level section) and the
 /// property path inside it.

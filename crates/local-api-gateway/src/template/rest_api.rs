@@ -11,19 +11,17 @@ use std::{collections::BTreeMap, time::Duration};
 
 use serde_yaml_ng::Value as Yaml;
 
+use super::http_api::{ReadAuthorizer, configs};
 use super::{
     Location, Resolver, Template, TemplateError,
     function::{api_reference, events, integration_timeout, validate_path},
     http_api::{read_authorizers, read_default_authorizer, reject_global_settings, route_auth},
 };
 use crate::{
-    api::{
-        Api, ApiKind, AuthorizerConfig, GatewayResponse, IdentitySource, RestSettings, Route,
-        RouteAuth,
-    },
-    policy::{
-        Policy,
-        cognito::{CognitoPolicy, issuer_of_user_pool_arn},
+    authorizer::cognito::{CognitoConfig, Pattern, issuer_of_user_pool_arn},
+    model::{
+        Api, ApiKind, AuthorizerConfig, GatewayResponse, IdentitySource, Integration,
+        LambdaIntegration, MockResponse, PayloadVersion, Route, RouteAuth, Stage,
     },
 };
 
@@ -41,7 +39,7 @@ const UNSUPPORTED: &[&str] = &[
     "Domain",
 ];
 
-type Authorizers = BTreeMap<String, AuthorizerConfig>;
+type Authorizers = BTreeMap<String, ReadAuthorizer>;
 
 pub(super) fn read(
     template: &Template,
@@ -123,15 +121,18 @@ pub(super) fn read(
                 &authorizers,
                 default_authorizer.as_deref(),
             )?,
-            integration_timeout: integration_timeout(
-                resolver,
-                prop("TimeoutInMillis"),
-                &event.at.child("TimeoutInMillis"),
-                MAX_INTEGRATION_TIMEOUT,
-            )?,
+            integration: Integration::Lambda(LambdaIntegration {
+                function: event.function,
+                payload: PayloadVersion::V1,
+                timeout: integration_timeout(
+                    resolver,
+                    prop("TimeoutInMillis"),
+                    &event.at.child("TimeoutInMillis"),
+                    MAX_INTEGRATION_TIMEOUT,
+                )?,
+            }),
             method,
             path,
-            function: event.function,
         };
         if let Some(existing) = routes
             .iter()
@@ -142,7 +143,7 @@ pub(super) fn read(
                 format!(
                     "method `{}` is already defined by {}",
                     route.route_key(),
-                    existing.function.logical_id
+                    existing.function().map_or("?", |f| f.logical_id.as_str())
                 ),
             ));
         }
@@ -155,14 +156,9 @@ pub(super) fn read(
         ));
     }
 
-    let preflight = match property("Cors") {
-        Some(cors) => Some(read_cors(resolver, cors, &at("Cors"))?),
-        None => None,
-    };
-    let settings = RestSettings {
-        stage,
-        preflight,
-        preflight_auth: match default_authorizer
+    if let Some(cors) = property("Cors") {
+        let headers = read_cors(resolver, cors, &at("Cors"))?;
+        let auth = match default_authorizer
             .as_deref()
             .filter(|_| preflight_authorized)
         {
@@ -174,30 +170,82 @@ pub(super) fn read(
                     .unwrap_or_default(),
             },
             None => RouteAuth::None,
-        },
-        gateway_responses: match property("GatewayResponses") {
-            Some(value) => read_gateway_responses(resolver, value, &at("GatewayResponses"))?,
-            None => BTreeMap::new(),
-        },
-        binary_media_types: match property("BinaryMediaTypes") {
-            Some(value) => resolver
-                .eval_string_list(value, &at("BinaryMediaTypes"))?
-                .into_iter()
-                .map(|t| t.replace("~1", "/"))
-                .collect(),
-            None => Vec::new(),
-        },
-        stage_variables: match property("Variables") {
-            Some(value) => read_string_map(resolver, value, &at("Variables"))?,
-            None => BTreeMap::new(),
-        },
+        };
+        add_preflights(&mut routes, &headers, &auth);
+    }
+    let gateway_responses = match property("GatewayResponses") {
+        Some(value) => read_gateway_responses(resolver, value, &at("GatewayResponses"))?,
+        None => BTreeMap::new(),
+    };
+    let binary_media_types = match property("BinaryMediaTypes") {
+        Some(value) => resolver
+            .eval_string_list(value, &at("BinaryMediaTypes"))?
+            .into_iter()
+            .map(|t| t.replace("~1", "/"))
+            .collect(),
+        None => Vec::new(),
+    };
+    let variables = match property("Variables") {
+        Some(value) => read_string_map(resolver, value, &at("Variables"))?,
+        None => BTreeMap::new(),
     };
     Ok(Api {
-        logical_id: logical_id.to_owned(),
-        kind: ApiKind::Rest(settings),
+        id: logical_id.to_owned(),
+        kind: ApiKind::Rest,
+        stages: vec![Stage {
+            name: stage,
+            variables,
+        }],
         routes,
-        authorizers,
+        authorizers: configs(authorizers),
+        cors: None,
+        gateway_responses,
+        binary_media_types,
     })
+}
+
+/// SAM's `Cors`: an OPTIONS method on every path that has none, a MOCK integration answering
+/// 200 with the configured headers, whoever asks. Without `AllowMethods` it lists the path's
+/// methods and OPTIONS, sorted (`ANY` stands for every method).
+fn add_preflights(routes: &mut Vec<Route>, headers: &[(String, String)], auth: &RouteAuth) {
+    let mut paths: Vec<String> = routes.iter().map(|r| r.path.clone()).collect();
+    paths.sort();
+    paths.dedup();
+    for path in paths {
+        let methods: Vec<&str> = routes
+            .iter()
+            .filter(|r| r.path == path)
+            .map(|r| r.method.as_str())
+            .collect();
+        if methods.contains(&"OPTIONS") {
+            continue;
+        }
+        let mut headers = headers.to_vec();
+        if !headers
+            .iter()
+            .any(|(name, _)| name == "access-control-allow-methods")
+        {
+            let mut allowed: Vec<&str> = if methods.contains(&"ANY") {
+                vec!["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"]
+            } else {
+                methods.iter().copied().chain(["OPTIONS"]).collect()
+            };
+            allowed.sort_unstable();
+            allowed.dedup();
+            headers.push(("access-control-allow-methods".into(), allowed.join(",")));
+        }
+        headers.push(("content-type".into(), "application/json".into()));
+        routes.push(Route {
+            method: "OPTIONS".into(),
+            path,
+            integration: Integration::Mock(MockResponse {
+                status: 200,
+                headers,
+                body: "{}".into(),
+            }),
+            auth: auth.clone(),
+        });
+    }
 }
 
 /// The authorizers, the default one, and whether SAM puts the default authorizer on the CORS
@@ -235,10 +283,10 @@ fn read_auth(
 
 fn read_cognito_authorizer(
     resolver: &Resolver<'_>,
-    name: &str,
+    _name: &str,
     config: &Yaml,
     at: &Location,
-) -> Result<AuthorizerConfig, TemplateError> {
+) -> Result<ReadAuthorizer, TemplateError> {
     let arn_at = at.child("UserPoolArn");
     let arns = match config.get("UserPoolArn") {
         None => return Err(TemplateError::invalid(&arn_at, "missing")),
@@ -278,20 +326,26 @@ fn read_cognito_authorizer(
         .and_then(|i| i.get("ValidationExpression"))
         .map(|value| resolver.eval_string(value, &expression_at))
         .transpose()?;
-    let policy = CognitoPolicy::new(issuers, expression.as_deref()).map_err(|e| {
-        TemplateError::invalid(
-            &expression_at,
-            format!("not a valid regular expression: {e}"),
-        )
-    })?;
+    let audience_pattern = expression
+        .as_deref()
+        .map(Pattern::whole)
+        .transpose()
+        .map_err(|e| {
+            TemplateError::invalid(
+                &expression_at,
+                format!("not a valid regular expression: {e}"),
+            )
+        })?;
     let scopes = match config.get("AuthorizationScopes") {
         Some(value) => resolver.eval_string_list(value, &at.child("AuthorizationScopes"))?,
         None => Vec::new(),
     };
-    Ok(AuthorizerConfig {
-        name: name.to_owned(),
-        identity: IdentitySource::Header(header.to_ascii_lowercase()),
-        policy: Policy::CognitoUserPools(policy),
+    Ok(ReadAuthorizer {
+        config: AuthorizerConfig::Cognito(CognitoConfig {
+            issuers,
+            audience_pattern,
+            identity: IdentitySource::Header(header.to_ascii_lowercase()),
+        }),
         scopes,
     })
 }

@@ -1,48 +1,74 @@
-//! The REST API's Cognito user pool authorizer (the shared verifier core + the Cognito policy)
+//! The REST API's Cognito user pool authorizer (the shared verifier core + the Cognito rules)
 //! over every case its rules distinguish: token type x method scopes, app clients, pools,
 //! validation expression, expiry, tampering, and how the token is sent.
 use std::sync::Arc;
 
+use axum::http::HeaderMap;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use local_api_gateway::{
+    authorizer::{
+        self, AuthRequest, AuthorizerConfig, Denial, IdentitySource, Services,
+        cognito::{CognitoConfig, Pattern, render_claims},
+    },
+    event::AuthorizerContext,
     keys::KeyCache,
-    policy::{Grant, Policy, cognito::CognitoPolicy},
-    response::GatewayError,
-    verify::{Refusal, Verifier},
+    verify::{Claims, Refusal, Verifier},
 };
 use serde_json::{Value, json};
 
-use crate::support::{MemoryJwks, Shared, issuer_key, jwks, now, other_key};
+use crate::support::{MemoryJwks, NoFunctions, Shared, issuer_key, jwks, now, other_key};
 
 const POOL_A: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_PoolA";
 const POOL_B: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_PoolB";
 const OUTSIDER: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other";
 
 struct Authorizer {
-    policy: Policy,
+    config: CognitoConfig,
     verifier: Verifier<Shared>,
 }
 
 /// A Cognito authorizer on pools A and B, with an optional validation expression.
 fn authorizer(expression: Option<&str>) -> Authorizer {
     let source = MemoryJwks::new(Some(jwks(&[issuer_key()])));
-    let policy = CognitoPolicy::new(vec![POOL_A.into(), POOL_B.into()], expression).unwrap();
     Authorizer {
-        policy: Policy::CognitoUserPools(policy),
+        config: CognitoConfig {
+            issuers: vec![POOL_A.into(), POOL_B.into()],
+            audience_pattern: expression.map(|e| Pattern::whole(e).unwrap()),
+            identity: IdentitySource::Header("authorization".into()),
+        },
         verifier: Verifier::new(Arc::new(KeyCache::new(Shared(source)))),
     }
 }
 
 impl Authorizer {
-    async fn call(&self, header: Option<&str>, scopes: &[&str]) -> Result<Grant, Refusal> {
+    async fn call(&self, header: Option<&str>, scopes: &[&str]) -> Result<Claims, Refusal> {
         let scopes: Vec<String> = scopes.iter().map(|s| (*s).to_owned()).collect();
-        self.policy
-            .authorize(&self.verifier, header, &scopes, now())
+        self.config
+            .check(&self.verifier, header, &scopes, now())
             .await
     }
 
-    async fn bearer(&self, token: &str, scopes: &[&str]) -> Result<Grant, Refusal> {
+    async fn bearer(&self, token: &str, scopes: &[&str]) -> Result<Claims, Refusal> {
         self.call(Some(&format!("Bearer {token}")), scopes).await
+    }
+
+    /// The whole authorizer, as the gateway calls it.
+    async fn seam(&self, token: &str, scopes: &[&str]) -> Result<authorizer::Grant, Denial> {
+        let mut headers = HeaderMap::new();
+        headers.insert("authorization", format!("Bearer {token}").parse().unwrap());
+        let scopes: Vec<String> = scopes.iter().map(|s| (*s).to_owned()).collect();
+        let request = AuthRequest {
+            headers: &headers,
+            raw_query: "",
+            now: now(),
+        };
+        let services = Services {
+            verifier: &self.verifier,
+            invoker: &NoFunctions,
+        };
+        authorizer::Authorizer::new(AuthorizerConfig::Cognito(self.config.clone()))
+            .authorize(&scopes, &request, &services)
+            .await
     }
 }
 
@@ -64,7 +90,7 @@ fn access_claims(iss: &str, client: &str, scope: &str) -> Value {
     })
 }
 
-fn refused(description: &'static str) -> Result<Grant, Refusal> {
+fn refused(description: &'static str) -> Result<Claims, Refusal> {
     Err(Refusal::Unauthorized(description))
 }
 
@@ -72,9 +98,13 @@ fn refused(description: &'static str) -> Result<Grant, Refusal> {
 async fn without_method_scopes_only_id_tokens_pass() {
     let authorizer = authorizer(None);
     let id = issuer_key().sign(&id_claims(POOL_A, "client-1"));
-    let grant = authorizer.bearer(&id, &[]).await.unwrap();
-    assert_eq!(grant.claims["cognito:username"], "user-a");
-    assert_eq!(grant.scopes, None, "payload 1.0 has no scopes");
+    let claims = authorizer.bearer(&id, &[]).await.unwrap();
+    assert_eq!(claims["cognito:username"], "user-a");
+    let grant = authorizer.seam(&id, &[]).await.unwrap();
+    let Some(AuthorizerContext::Claims { claims }) = grant.context else {
+        panic!("payload 1.0 gets the claims, and no scopes");
+    };
+    assert_eq!(claims["cognito:username"], "user-a");
     let access = issuer_key().sign(&access_claims(POOL_A, "client-1", "openid hello/read"));
     assert_eq!(
         authorizer.bearer(&access, &[]).await,
@@ -93,8 +123,10 @@ async fn with_method_scopes_only_access_tokens_with_one_of_them_pass() {
     assert_eq!(refusal, refused("the token does not have a required scope"));
     // Not 403 as the HTTP API answers: a REST Cognito authorizer only ever says 401.
     assert_eq!(
-        authorizer.policy.refusal(&refusal.unwrap_err()),
-        GatewayError::Unauthorized { challenge: None }
+        authorizer.seam(&other_scope, &scopes).await,
+        Err(Denial::unauthorized(
+            "the token does not have a required scope"
+        ))
     );
     let id = issuer_key().sign(&id_claims(POOL_A, "client-1"));
     assert_eq!(
@@ -194,19 +226,17 @@ async fn the_token_comes_with_or_without_bearer_and_must_come() {
 
 #[tokio::test]
 async fn the_function_gets_the_claims_in_the_rest_apis_format() {
-    let authorizer = authorizer(None);
     let mut claims = id_claims(POOL_A, "client-1");
     claims["exp"] = json!(1_680_633_579);
     claims["iat"] = json!(1_680_629_979);
     claims["auth_time"] = json!(1_680_629_979);
-    let grant = Grant {
-        claims: Arc::new(claims.as_object().unwrap().clone()),
-        scopes: None,
+    let context = AuthorizerContext::Claims {
+        claims: render_claims(claims.as_object().unwrap()),
     };
-    // As captures of real REST APIs' Cognito authorizers show (src/policy/cognito.rs): every value
-    // a string, dates for exp/iat, groups comma-separated.
+    // As captures of real REST APIs' Cognito authorizers show (src/authorizer/cognito.rs): every
+    // value a string, dates for exp/iat, groups comma-separated.
     assert_eq!(
-        serde_json::to_value(authorizer.policy.authorizer_context(&grant)).unwrap(),
+        serde_json::to_value(context).unwrap(),
         json!({"claims": {
             "sub": "7d8ca528-4931-4254-9273-ea5ee853f271", "aud": "client-1", "iss": POOL_A,
             "token_use": "id", "cognito:username": "user-a", "email_verified": "true",

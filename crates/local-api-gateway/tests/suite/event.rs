@@ -2,12 +2,12 @@
 //! (`tests/fixtures/aws-docs/`) and with the sample events of `events/` (claims as captured from
 //! real APIs), the fields that must differ named with the reason; then read back by lambda_http
 //! and the `hello` function.
-use std::{collections::BTreeMap, sync::Arc};
+use std::collections::BTreeMap;
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method};
 use local_api_gateway::{
-    event::{EventContext, RequestParts, v1, v2},
-    policy::{Grant, Policy, cognito::CognitoPolicy, jwt::JwtPolicy},
+    authorizer::{cognito, jwt},
+    event::{AuthorizerContext, EventContext, JwtContext, RequestParts, v1, v2},
 };
 use serde_json::{Value, json};
 
@@ -84,24 +84,43 @@ fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
     map
 }
 
-fn grant(claims: Value, scopes: Option<Vec<String>>) -> Grant {
-    Grant {
-        claims: Arc::new(claims.as_object().unwrap().clone()),
-        scopes,
+/// `requestContext.authorizer` as the HTTP API's JWT authorizer makes it.
+fn jwt_context(claims: Value, scopes: Option<Vec<String>>) -> AuthorizerContext {
+    AuthorizerContext::Jwt {
+        jwt: JwtContext {
+            claims: jwt::render_claims(claims.as_object().unwrap()),
+            scopes,
+        },
     }
 }
 
-fn jwt_policy() -> Policy {
-    Policy::Jwt(JwtPolicy {
-        issuer: "https://issuer.example".into(),
-        audience: vec!["x".into()],
-    })
+/// `requestContext.authorizer` as the REST API's Cognito authorizer makes it.
+fn cognito_context(claims: Value) -> AuthorizerContext {
+    AuthorizerContext::Claims {
+        claims: cognito::render_claims(claims.as_object().unwrap()),
+    }
 }
 
-fn cognito_policy() -> Policy {
-    Policy::CognitoUserPools(
-        CognitoPolicy::new(vec!["https://issuer.example".into()], None).unwrap(),
-    )
+fn no_variables() -> BTreeMap<String, String> {
+    BTreeMap::new()
+}
+
+/// The stage variables of an AWS example event.
+fn example_stage_variables(example: &Value) -> BTreeMap<String, String> {
+    serde_json::from_value(example["stageVariables"].clone()).unwrap()
+}
+
+/// What a REST API adds to the event.
+fn rest<'a>(
+    resource_id: &'a str,
+    extended_request_id: &'a str,
+    binary_media_types: &'a [String],
+) -> v1::V1Context<'a> {
+    v1::V1Context {
+        resource_id: Some(resource_id),
+        extended_request_id,
+        dialect: v1::Dialect::Rest { binary_media_types },
+    }
 }
 
 /// The request behind AWS's payload 2.0 example, through the v2 builder.
@@ -123,6 +142,7 @@ fn build_aws_v2(example: &Value) -> Value {
         &RequestParts {
             method: &Method::POST,
             raw_path: "/my/path",
+            full_path: "/my/path",
             raw_query: example["rawQueryString"].as_str().unwrap(),
             headers: &headers,
             body: b"Hello from Lambda",
@@ -134,8 +154,10 @@ fn build_aws_v2(example: &Value) -> Value {
         &EventContext {
             route_key: "$default",
             path_parameters: &path_parameters,
-            authorizer: Some(jwt_policy().authorizer_context(&grant(claims, scopes))),
+            authorizer: Some(jwt_context(claims, scopes)),
             request_id: ctx["requestId"].as_str().unwrap(),
+            stage: "$default",
+            stage_variables: &example_stage_variables(example),
             time: ctx["time"].as_str().unwrap(),
             time_epoch_ms: ctx["timeEpoch"].as_i64().unwrap(),
             account_id: ctx["accountId"].as_str().unwrap(),
@@ -176,14 +198,6 @@ fn the_http_api_event_matches_aws_payload_2_0_example() {
             (
                 "requestContext.authentication.clientCert.validity.notAfter",
                 "no mutual TLS locally",
-            ),
-            (
-                "stageVariables.stageVariable1",
-                "the local $default stage has no variables",
-            ),
-            (
-                "stageVariables.stageVariable2",
-                "the local $default stage has no variables",
             ),
         ],
         // The example lists two headers; a real request has these too, and API Gateway adds
@@ -227,6 +241,7 @@ fn the_http_api_event_matches_the_id_token_sample_event() {
         &RequestParts {
             method: &Method::GET,
             raw_path: "/hello",
+            full_path: "/hello",
             raw_query: "",
             headers: &headers,
             body: b"",
@@ -238,8 +253,10 @@ fn the_http_api_event_matches_the_id_token_sample_event() {
         &EventContext {
             route_key: "GET /hello",
             path_parameters: &BTreeMap::new(),
-            authorizer: Some(jwt_policy().authorizer_context(&grant(claims, None))),
+            authorizer: Some(jwt_context(claims, None)),
             request_id: ctx["requestId"].as_str().unwrap(),
+            stage: "$default",
+            stage_variables: &no_variables(),
             time: ctx["time"].as_str().unwrap(),
             time_epoch_ms: ctx["timeEpoch"].as_i64().unwrap(),
             account_id: ctx["accountId"].as_str().unwrap(),
@@ -285,6 +302,7 @@ fn build_aws_rest(example: &Value) -> Value {
         &RequestParts {
             method: &Method::POST,
             raw_path: "/hello/world",
+            full_path: "/testStage/hello/world",
             raw_query: "name=me&multivalueName=you&multivalueName=me",
             headers: &headers,
             body: example["body"].as_str().unwrap().as_bytes(),
@@ -298,18 +316,14 @@ fn build_aws_rest(example: &Value) -> Value {
             path_parameters: &path_parameters,
             authorizer: None,
             request_id: ctx["requestId"].as_str().unwrap(),
+            stage: "testStage",
+            stage_variables: &stage_variables,
             time: "15/Sep/2016:12:34:56 +0000",
             time_epoch_ms: 1_473_942_896_000,
             account_id: ctx["accountId"].as_str().unwrap(),
             api_id: ctx["apiId"].as_str().unwrap(),
         },
-        &v1::RestContext {
-            stage: "testStage",
-            stage_variables: &stage_variables,
-            resource_id: "abc123",
-            extended_request_id: "X=",
-            binary_media_types: &[],
-        },
+        &rest("abc123", "X=", &[]),
     );
     serde_json::to_value(event).unwrap()
 }
@@ -418,6 +432,7 @@ fn the_rest_api_event_matches_the_captured_format_sample_event() {
         &RequestParts {
             method: &Method::GET,
             raw_path: "/hello",
+            full_path: "/dev/hello",
             raw_query: "",
             headers: &headers,
             body: b"",
@@ -429,20 +444,20 @@ fn the_rest_api_event_matches_the_captured_format_sample_event() {
         &EventContext {
             route_key: "/hello",
             path_parameters: &BTreeMap::new(),
-            authorizer: Some(cognito_policy().authorizer_context(&grant(claims, None))),
+            authorizer: Some(cognito_context(claims)),
             request_id: ctx["requestId"].as_str().unwrap(),
+            stage: "dev",
+            stage_variables: &no_variables(),
             time: ctx["requestTime"].as_str().unwrap(),
             time_epoch_ms: ctx["requestTimeEpoch"].as_i64().unwrap(),
             account_id: ctx["accountId"].as_str().unwrap(),
             api_id: ctx["apiId"].as_str().unwrap(),
         },
-        &v1::RestContext {
-            stage: "dev",
-            stage_variables: &BTreeMap::new(),
-            resource_id: ctx["resourceId"].as_str().unwrap(),
-            extended_request_id: ctx["extendedRequestId"].as_str().unwrap(),
-            binary_media_types: &[],
-        },
+        &rest(
+            ctx["resourceId"].as_str().unwrap(),
+            ctx["extendedRequestId"].as_str().unwrap(),
+            &[],
+        ),
     );
     compare(&sample, &serde_json::to_value(event).unwrap(), &[], &[]);
 }
@@ -459,6 +474,7 @@ fn query_cookies_and_binary_bodies_are_shaped_like_api_gateway() {
         &RequestParts {
             method: &Method::POST,
             raw_path: "/x",
+            full_path: "/x",
             raw_query: "q=a%20b&q=c&flag",
             headers: &headers,
             body: &[0, 159, 146, 150],
@@ -472,6 +488,8 @@ fn query_cookies_and_binary_bodies_are_shaped_like_api_gateway() {
             path_parameters: &BTreeMap::new(),
             authorizer: None,
             request_id: "r",
+            stage: "$default",
+            stage_variables: &no_variables(),
             time: "t",
             time_epoch_ms: 0,
             account_id: "a",
@@ -496,6 +514,7 @@ fn rest_bodies_are_base64_only_for_binary_media_types() {
             &RequestParts {
                 method: &Method::POST,
                 raw_path: "/x",
+                full_path: "/dev/x",
                 raw_query: "a=1&a=2",
                 headers: &headers,
                 body: &[0, 159, 146, 150],
@@ -509,18 +528,14 @@ fn rest_bodies_are_base64_only_for_binary_media_types() {
                 path_parameters: &BTreeMap::new(),
                 authorizer: None,
                 request_id: "r",
+                stage: "dev",
+                stage_variables: &no_variables(),
                 time: "t",
                 time_epoch_ms: 0,
                 account_id: "a",
                 api_id: "b",
             },
-            &v1::RestContext {
-                stage: "dev",
-                stage_variables: &BTreeMap::new(),
-                resource_id: "r",
-                extended_request_id: "e",
-                binary_media_types: types,
-            },
+            &rest("r", "e", types),
         );
         serde_json::to_value(event).unwrap()
     };
@@ -569,6 +584,7 @@ async fn the_function_reads_both_built_events_and_greets_alike() {
     let request = RequestParts {
         method: &Method::GET,
         raw_path: "/hello",
+        full_path: "/hello",
         raw_query: "",
         headers: &headers,
         body: b"",
@@ -583,6 +599,8 @@ async fn the_function_reads_both_built_events_and_greets_alike() {
         path_parameters: &no_parameters,
         authorizer: Some(authorizer),
         request_id: "r",
+        stage: "$default",
+        stage_variables: &no_parameters,
         time: "29/Aug/2026:08:33:22 +0000",
         time_epoch_ms: 0,
         account_id: "123456789012",
@@ -590,25 +608,13 @@ async fn the_function_reads_both_built_events_and_greets_alike() {
     };
     let v2_event = serde_json::to_value(v2::build_event(
         &request,
-        &context(
-            "GET /hello",
-            jwt_policy().authorizer_context(&grant(claims.clone(), None)),
-        ),
+        &context("GET /hello", jwt_context(claims.clone(), None)),
     ))
     .unwrap();
     let v1_event = serde_json::to_value(v1::build_event(
         &request,
-        &context(
-            "/hello",
-            cognito_policy().authorizer_context(&grant(claims, None)),
-        ),
-        &v1::RestContext {
-            stage: "dev",
-            stage_variables: &BTreeMap::new(),
-            resource_id: "r",
-            extended_request_id: "e",
-            binary_media_types: &[],
-        },
+        &context("/hello", cognito_context(claims)),
+        &rest("r", "e", &[]),
     ))
     .unwrap();
     let (http_status, http_body) = greeting(&v2_event).await;

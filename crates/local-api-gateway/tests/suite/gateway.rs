@@ -4,7 +4,12 @@
 use std::time::Duration;
 
 use axum::{body::Body, http::Request};
-use local_api_gateway::{gateway::AuthOutcome, invoke::InvokeError, template::ApiType};
+use local_api_gateway::{
+    gateway::AuthOutcome,
+    invoke::InvokeError,
+    model::{AuthorizerConfig, IdentitySource, Integration},
+    template::ApiType,
+};
 use serde_json::{Value, json};
 
 use crate::support::{
@@ -24,7 +29,7 @@ fn gateway_of(kind: ApiType, answer: Result<Value, InvokeError>) -> (Api, Record
 fn gateway_with(
     kind: ApiType,
     answer: Result<Value, InvokeError>,
-    change: impl FnOnce(&mut local_api_gateway::api::Api),
+    change: impl FnOnce(&mut local_api_gateway::model::Api),
 ) -> (Api, Recorder) {
     let mut api = read(TEMPLATE, kind);
     change(&mut api);
@@ -508,7 +513,12 @@ async fn the_integration_timeout_wins_when_it_is_shorter_than_the_functions() {
         let (api, recorder) = gateway_with(
             kind,
             Err(InvokeError::Timeout(Duration::from_secs(2))),
-            |api| api.routes[0].integration_timeout = Duration::from_secs(2),
+            |api| {
+                let Integration::Lambda(lambda) = &mut api.routes[0].integration else {
+                    panic!("a Lambda route");
+                };
+                lambda.timeout = Duration::from_secs(2);
+            },
         );
         let uri = if kind == ApiType::Http {
             "/hello"
@@ -690,7 +700,8 @@ async fn rest_preflight_is_sams_mock_method_without_auth() {
         Some("authorization,content-type")
     );
     assert_eq!(answer.header("access-control-max-age"), Some("600"));
-    assert!(answer.outcome.preflight);
+    // A route like any other, served by its MOCK integration.
+    assert_eq!(answer.outcome.route.as_deref(), Some("OPTIONS /hello"));
     assert!(recorder.calls.lock().unwrap().is_empty());
     let elsewhere = Request::builder()
         .method("OPTIONS")
@@ -703,10 +714,12 @@ async fn rest_preflight_is_sams_mock_method_without_auth() {
 #[tokio::test]
 async fn rest_preflight_with_sams_default_needs_a_token() {
     let (api, _) = gateway_with(ApiType::Rest, ok_function(), |api| {
-        let local_api_gateway::api::ApiKind::Rest(rest) = &mut api.kind else {
-            panic!("a REST API");
-        };
-        rest.preflight_auth = local_api_gateway::api::RouteAuth::Authorizer {
+        let preflight = api
+            .routes
+            .iter_mut()
+            .find(|route| route.method == "OPTIONS")
+            .expect("SAM's CORS preflight method");
+        preflight.auth = local_api_gateway::model::RouteAuth::Authorizer {
             name: "CognitoUserPool".into(),
             scopes: vec![],
         };
@@ -860,8 +873,10 @@ async fn a_rest_root_resource_is_the_stage_itself() {
 #[tokio::test]
 async fn a_query_string_identity_source_is_read_by_name() {
     let (api, _) = gateway_with(ApiType::Http, ok_function(), |api| {
-        let authorizer = api.authorizers.get_mut("CognitoJwt").unwrap();
-        authorizer.identity = local_api_gateway::api::IdentitySource::Query("token".into());
+        let Some(AuthorizerConfig::Jwt(jwt)) = api.authorizers.get_mut("CognitoJwt") else {
+            panic!("the template's JWT authorizer");
+        };
+        jwt.identity = IdentitySource::Query("token".into());
     });
     let uri = format!("/hello?other=x&token={}", id_token());
     assert_eq!(
@@ -948,9 +963,7 @@ async fn an_http_preflight_for_a_method_cors_does_not_allow_gets_no_cors_headers
 async fn exposed_headers_are_listed_when_configured() {
     let (plain, _) = local_api(ok_function());
     let (exposing, _) = gateway_with(ApiType::Http, ok_function(), |api| {
-        let local_api_gateway::api::ApiKind::Http { cors: Some(cors) } = &mut api.kind else {
-            panic!("CORS");
-        };
+        let cors = api.cors.as_mut().expect("CORS");
         cors.expose_headers = vec!["x-request-id".into(), "x-other".into()];
     });
     for (api, expected) in [(&plain, None), (&exposing, Some("x-request-id,x-other"))] {
@@ -964,15 +977,17 @@ async fn exposed_headers_are_listed_when_configured() {
 
 #[tokio::test]
 async fn sams_preflight_lists_the_paths_methods_when_allow_methods_is_not_set() {
-    let (api, _) = gateway_with(ApiType::Rest, ok_function(), |api| {
-        let local_api_gateway::api::ApiKind::Rest(rest) = &mut api.kind else {
-            panic!("a REST API");
-        };
-        rest.preflight = Some(vec![("access-control-allow-origin".into(), "*".into())]);
-        let mut post = api.routes[0].clone();
-        post.method = "POST".into();
-        api.routes.push(post);
-    });
+    let template = TEMPLATE
+        .replace(
+            "        AllowMethods: \"'GET,OPTIONS'\"\n",
+            "",
+        )
+        .replace(
+            "        GetHelloRest:\n",
+            "        PostHelloRest:\n          Type: Api\n          Properties:\n            RestApiId: !Ref RestApi\n            Method: POST\n            Path: /hello\n        GetHelloRest:\n",
+        );
+    assert_ne!(template, TEMPLATE);
+    let api = gateway(read(&template, ApiType::Rest), Recorder::new(ok_function()));
     let preflight = Request::builder()
         .method("OPTIONS")
         .uri("/dev/hello")
@@ -980,7 +995,10 @@ async fn sams_preflight_lists_the_paths_methods_when_allow_methods_is_not_set() 
         .unwrap();
     let answer = send(&api, preflight).await;
     assert_eq!(answer.status, 200);
-    assert_eq!(answer.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(
+        answer.header("access-control-allow-origin"),
+        Some("http://localhost:5173")
+    );
     assert_eq!(
         answer.header("access-control-allow-methods"),
         Some("GET,OPTIONS,POST")
@@ -989,16 +1007,13 @@ async fn sams_preflight_lists_the_paths_methods_when_allow_methods_is_not_set() 
 
 #[tokio::test]
 async fn rest_gateway_responses_pick_the_specific_type_then_the_class_default() {
-    use local_api_gateway::api::{ApiKind, GatewayResponse, RouteAuth};
+    use local_api_gateway::model::{GatewayResponse, RouteAuth};
     let response = |status: Option<u16>, value: &str| GatewayResponse {
         status,
         headers: vec![("x-class".into(), value.into())],
     };
     let (api, _) = gateway_with(ApiType::Rest, Ok(json!("not a proxy result")), |api| {
-        let ApiKind::Rest(rest) = &mut api.kind else {
-            panic!("a REST API");
-        };
-        rest.gateway_responses = [
+        api.gateway_responses = [
             ("DEFAULT_4XX".to_owned(), response(None, "4xx")),
             ("DEFAULT_5XX".to_owned(), response(None, "5xx")),
             (
@@ -1042,10 +1057,7 @@ async fn rest_base64_bodies_are_decoded_only_for_an_accepted_binary_type() {
         ApiType::Rest,
         Ok(json!({"statusCode": 200, "body": "aGk=", "isBase64Encoded": true})),
         |api| {
-            let local_api_gateway::api::ApiKind::Rest(rest) = &mut api.kind else {
-                panic!("a REST API");
-            };
-            rest.binary_media_types = vec!["image/png".into()];
+            api.binary_media_types = vec!["image/png".into()];
         },
     );
     for (accept, body) in [

@@ -4,9 +4,11 @@ use std::{sync::Arc, time::Duration};
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use local_api_gateway::{
+    authorizer::{
+        Denial, IdentitySource,
+        jwt::{self, Admitted, JwtConfig},
+    },
     keys::{KeyCache, KeyCacheSettings},
-    policy::{Grant, Policy, jwt::JwtPolicy},
-    response::GatewayError,
     verify::{Refusal, Verifier},
 };
 use serde_json::{Value, json};
@@ -15,9 +17,9 @@ use crate::support::{
     CLIENT, ISSUER, MemoryJwks, Shared, issuer_key, jwks, now, other_key, unsigned_token,
 };
 
-/// The JWT authorizer of the template: its policy and a verifier over `source`'s keys.
+/// The JWT authorizer of the template: its configuration and a verifier over `source`'s keys.
 struct Authorizer {
-    policy: Policy,
+    config: JwtConfig,
     verifier: Verifier<Shared>,
 }
 
@@ -27,10 +29,16 @@ impl Authorizer {
         header: Option<&str>,
         scopes: &[String],
         now: u64,
-    ) -> Result<Grant, Refusal> {
-        self.policy
-            .authorize(&self.verifier, header, scopes, now)
-            .await
+    ) -> Result<Admitted, Refusal> {
+        self.config.check(&self.verifier, header, scopes, now).await
+    }
+}
+
+fn jwt_config() -> JwtConfig {
+    JwtConfig {
+        issuer: ISSUER.into(),
+        audience: vec![CLIENT.into()],
+        identity: IdentitySource::Header("authorization".into()),
     }
 }
 
@@ -42,10 +50,7 @@ fn authorizer_with(source: &Arc<MemoryJwks>, cooldown: Duration) -> Authorizer {
     };
     let cache = KeyCache::with_settings(Shared(Arc::clone(source)), settings);
     Authorizer {
-        policy: Policy::Jwt(JwtPolicy {
-            issuer: ISSUER.into(),
-            audience: vec![CLIENT.into()],
-        }),
+        config: jwt_config(),
         verifier: Verifier::new(Arc::new(cache)),
     }
 }
@@ -92,11 +97,11 @@ fn with(mut claims: Value, key: &str, value: Value) -> Value {
     claims
 }
 
-async fn verify(authorizer: &Authorizer, header: &str) -> Result<Grant, Refusal> {
+async fn verify(authorizer: &Authorizer, header: &str) -> Result<Admitted, Refusal> {
     authorizer.verify(Some(header), &[], now()).await
 }
 
-fn unauthorized(description: &'static str) -> Result<Grant, Refusal> {
+fn unauthorized(description: &'static str) -> Result<Admitted, Refusal> {
     Err(Refusal::Unauthorized(description))
 }
 
@@ -451,9 +456,10 @@ async fn route_scopes_need_one_matching_token_scope() {
             required: vec!["hello/admin".into()]
         }
     );
-    let GatewayError::Forbidden {
+    let Denial::AccessDenied {
         challenge: Some(challenge),
-    } = authorizer.policy.refusal(&refusal)
+        ..
+    } = jwt::denial(&refusal)
     else {
         panic!("a missing scope is a 403 with a challenge");
     };
@@ -483,13 +489,10 @@ async fn an_unreachable_issuer_fails_closed() {
 
 #[test]
 fn challenges_use_api_gateways_format() {
-    let policy = Policy::Jwt(JwtPolicy {
-        issuer: ISSUER.into(),
-        audience: vec![CLIENT.into()],
-    });
     assert_eq!(
-        policy.refusal(&Refusal::Unauthorized("the token has expired")),
-        GatewayError::Unauthorized {
+        jwt::denial(&Refusal::Unauthorized("the token has expired")),
+        Denial::Unauthorized {
+            reason: "the token has expired".into(),
             challenge: Some(
                 r#"Bearer scope="" error="invalid_token" error_description="the token has expired""#
                     .into()

@@ -9,9 +9,13 @@ use std::{net::SocketAddr, time::Duration};
 use axum::{body::Body, http::Request};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use local_api_gateway::{
+    authorizer::{
+        IdentitySource,
+        cognito::{self, CognitoConfig},
+        jwt::{self, JwtConfig},
+    },
     event::{v1, v2},
     invoke::{Invoke, InvokeError},
-    policy::{Policy, cognito, jwt},
     template::{ApiType, Resolver, Template, create_input, read_api},
     verify::Refusal,
 };
@@ -39,15 +43,20 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-fn jwt_policy() -> Policy {
-    Policy::Jwt(jwt::JwtPolicy {
+fn jwt_config() -> JwtConfig {
+    JwtConfig {
         issuer: ISSUER.into(),
         audience: vec![CLIENT.into()],
-    })
+        identity: IdentitySource::Header("authorization".into()),
+    }
 }
 
-fn cognito_policy() -> Policy {
-    Policy::CognitoUserPools(cognito::CognitoPolicy::new(vec![ISSUER.into()], None).unwrap())
+fn cognito_config() -> CognitoConfig {
+    CognitoConfig {
+        issuers: vec![ISSUER.into()],
+        audience_pattern: None,
+        identity: IdentitySource::Header("authorization".into()),
+    }
 }
 
 fn any_json() -> impl Strategy<Value = Value> {
@@ -218,7 +227,7 @@ fn cognito_oracle(claims: &Value, route_scopes: &[String], now: u64) -> Verdict 
     }
 }
 
-fn verdict_of(result: Result<local_api_gateway::policy::Grant, Refusal>) -> Verdict {
+fn verdict_of<T>(result: Result<T, Refusal>) -> Verdict {
     match result {
         Ok(_) => Verdict::Allow,
         Err(Refusal::Unauthorized(_)) => Verdict::Unauthorized,
@@ -277,7 +286,7 @@ proptest! {
     fn proptest_the_jwt_authorizer_decides_as_documented(claims in claims(), scopes in route_scopes()) {
         let token = issuer_key().sign(&claims);
         let now = now();
-        let result = runtime().block_on(jwt_policy().authorize(&verifier(), Some(&token), &scopes, now));
+        let result = runtime().block_on(jwt_config().check(&verifier(), Some(&token), &scopes, now));
         prop_assert_eq!(verdict_of(result), jwt_oracle(&claims, &scopes, now), "{}", claims);
     }
 
@@ -285,17 +294,17 @@ proptest! {
     fn proptest_the_cognito_authorizer_decides_as_documented(claims in claims(), scopes in route_scopes()) {
         let token = issuer_key().sign(&claims);
         let now = now();
-        let result = runtime().block_on(cognito_policy().authorize(&verifier(), Some(&token), &scopes, now));
+        let result = runtime().block_on(cognito_config().check(&verifier(), Some(&token), &scopes, now));
         prop_assert_eq!(verdict_of(result), cognito_oracle(&claims, &scopes, now), "{}", claims);
     }
 
     #[test]
     fn proptest_no_made_up_token_or_header_value_is_accepted(token in jwt_shaped(), raw in ".{0,400}") {
-        for policy in [jwt_policy(), cognito_policy()] {
-            for value in [token.as_str(), raw.as_str()] {
-                let result = runtime().block_on(policy.authorize(&verifier(), Some(value), &[], now()));
-                prop_assert!(matches!(result, Err(Refusal::Unauthorized(_))), "{:?}", result);
-            }
+        for value in [token.as_str(), raw.as_str()] {
+            let jwt = runtime().block_on(jwt_config().check(&verifier(), Some(value), &[], now()));
+            prop_assert!(matches!(jwt, Err(Refusal::Unauthorized(_))), "{:?}", jwt);
+            let cognito = runtime().block_on(cognito_config().check(&verifier(), Some(value), &[], now()));
+            prop_assert!(matches!(cognito, Err(Refusal::Unauthorized(_))), "{:?}", cognito);
         }
     }
 

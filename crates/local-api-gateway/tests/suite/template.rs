@@ -3,10 +3,12 @@
 use std::{collections::BTreeMap, time::Duration};
 
 use local_api_gateway::{
-    api::{
-        Api, ApiKind, CorsConfig, FunctionTarget, GatewayResponse, IdentitySource, Route, RouteAuth,
+    authorizer::{cognito::CognitoConfig, jwt::JwtConfig},
+    model::{
+        Api, ApiKind, AuthorizerConfig, CorsConfig, FunctionTarget, GatewayResponse,
+        IdentitySource, Integration, LambdaIntegration, MockResponse, PayloadVersion, Route,
+        RouteAuth, Stage,
     },
-    policy::Policy,
     template::{
         ApiType, LocalValues, Resolver, Template, create_input, function_environment, read_api,
     },
@@ -59,116 +61,115 @@ fn hello(timeout: u64) -> FunctionTarget {
 const REST_EVENT: &str =
     "            RestApiId: !Ref RestApi\n            Method: GET\n            Path: /hello\n";
 
+/// A Lambda proxy integration of `hello` (Timeout 5 s).
+fn lambda(payload: PayloadVersion, integration_timeout: u64) -> Integration {
+    Integration::Lambda(LambdaIntegration {
+        function: hello(5),
+        payload,
+        timeout: Duration::from_secs(integration_timeout),
+    })
+}
+
+fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+    items
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+        .collect()
+}
+
 #[test]
 fn the_real_template_gives_one_protected_http_route() {
     let api = api_of(TEMPLATE, &values()).unwrap();
-    assert_eq!(api.logical_id, "HttpApi");
-    assert_eq!(
-        api.routes,
-        vec![Route {
+    let expected = Api {
+        id: "HttpApi".into(),
+        kind: ApiKind::Http,
+        stages: vec![Stage::named("$default")],
+        routes: vec![Route {
             method: "GET".into(),
             path: "/hello".into(),
-            function: hello(5),
+            integration: lambda(PayloadVersion::V2, 30),
             auth: RouteAuth::Authorizer {
                 name: "CognitoJwt".into(),
                 scopes: vec![],
             },
-            integration_timeout: Duration::from_secs(30),
-        }]
-    );
-    let authorizer = &api.authorizers["CognitoJwt"];
-    assert_eq!(
-        authorizer.identity,
-        IdentitySource::Header("authorization".into())
-    );
-    let Policy::Jwt(jwt) = &authorizer.policy else {
-        panic!("expected a JWT authorizer, got {:?}", authorizer.policy);
-    };
-    assert_eq!(jwt.issuer, ISSUER);
-    assert_eq!(jwt.audience, [CLIENT]);
-    let ApiKind::Http { cors } = &api.kind else {
-        panic!("expected an HTTP API");
-    };
-    assert_eq!(
-        cors,
-        &Some(CorsConfig {
+        }],
+        authorizers: BTreeMap::from([(
+            "CognitoJwt".into(),
+            AuthorizerConfig::Jwt(JwtConfig {
+                issuer: ISSUER.into(),
+                audience: vec![CLIENT.into()],
+                identity: IdentitySource::Header("authorization".into()),
+            }),
+        )]),
+        cors: Some(CorsConfig {
             allow_origins: vec!["http://localhost:5173".into()],
             allow_methods: vec!["GET".into()],
             allow_headers: vec!["authorization".into(), "content-type".into()],
             expose_headers: vec![],
             max_age: Some(600),
             allow_credentials: false,
-        })
-    );
+        }),
+        gateway_responses: BTreeMap::new(),
+        binary_media_types: vec![],
+    };
+    assert_eq!(api, expected);
 }
 
 #[test]
 fn the_real_template_gives_the_walkthroughs_rest_api() {
     let api = rest_of(TEMPLATE, &values()).unwrap();
-    assert_eq!(api.logical_id, "RestApi");
-    assert_eq!(
-        api.routes,
-        vec![Route {
-            method: "GET".into(),
-            path: "/hello".into(),
-            function: hello(5),
-            auth: RouteAuth::Authorizer {
-                name: "CognitoUserPool".into(),
-                scopes: vec![],
-            },
-            integration_timeout: Duration::from_secs(29),
-        }]
-    );
-    let authorizer = &api.authorizers["CognitoUserPool"];
-    assert_eq!(
-        authorizer.identity,
-        IdentitySource::Header("authorization".into())
-    );
-    let Policy::CognitoUserPools(cognito) = &authorizer.policy else {
-        panic!("expected a Cognito authorizer, got {:?}", authorizer.policy);
-    };
-    assert_eq!(cognito.issuers, [ISSUER]);
-    assert!(cognito.audience_pattern.is_none());
-    let ApiKind::Rest(rest) = &api.kind else {
-        panic!("expected a REST API");
-    };
-    assert_eq!(rest.stage, "dev");
-    assert_eq!(
-        rest.preflight,
-        Some(vec![
-            (
-                "access-control-allow-origin".into(),
-                "http://localhost:5173".into()
-            ),
-            ("access-control-allow-methods".into(), "GET,OPTIONS".into()),
-            (
-                "access-control-allow-headers".into(),
-                "authorization,content-type".into()
-            ),
-            ("access-control-max-age".into(), "600".into()),
-        ])
-    );
-    assert_eq!(
-        rest.preflight_auth,
-        RouteAuth::None,
-        "the preflight stays open"
-    );
     let cors = GatewayResponse {
         status: None,
-        headers: vec![(
-            "access-control-allow-origin".into(),
-            "http://localhost:5173".into(),
-        )],
+        headers: pairs(&[("access-control-allow-origin", "http://localhost:5173")]),
     };
-    assert_eq!(
-        rest.gateway_responses,
-        BTreeMap::from([
+    let expected = Api {
+        id: "RestApi".into(),
+        kind: ApiKind::Rest,
+        stages: vec![Stage::named("dev")],
+        routes: vec![
+            Route {
+                method: "GET".into(),
+                path: "/hello".into(),
+                integration: lambda(PayloadVersion::V1, 29),
+                auth: RouteAuth::Authorizer {
+                    name: "CognitoUserPool".into(),
+                    scopes: vec![],
+                },
+            },
+            // SAM's CORS preflight: a MOCK, left open (AddDefaultAuthorizerToCorsPreflight: false).
+            Route {
+                method: "OPTIONS".into(),
+                path: "/hello".into(),
+                integration: Integration::Mock(MockResponse {
+                    status: 200,
+                    headers: pairs(&[
+                        ("access-control-allow-origin", "http://localhost:5173"),
+                        ("access-control-allow-methods", "GET,OPTIONS"),
+                        ("access-control-allow-headers", "authorization,content-type"),
+                        ("access-control-max-age", "600"),
+                        ("content-type", "application/json"),
+                    ]),
+                    body: "{}".into(),
+                }),
+                auth: RouteAuth::None,
+            },
+        ],
+        authorizers: BTreeMap::from([(
+            "CognitoUserPool".into(),
+            AuthorizerConfig::Cognito(CognitoConfig {
+                issuers: vec![ISSUER.into()],
+                audience_pattern: None,
+                identity: IdentitySource::Header("authorization".into()),
+            }),
+        )]),
+        cors: None,
+        gateway_responses: BTreeMap::from([
             ("DEFAULT_4XX".into(), cors.clone()),
-            ("DEFAULT_5XX".into(), cors)
-        ])
-    );
-    assert!(rest.binary_media_types.is_empty());
-    assert!(rest.stage_variables.is_empty());
+            ("DEFAULT_5XX".into(), cors),
+        ]),
+        binary_media_types: vec![],
+    };
+    assert_eq!(api, expected);
 }
 
 #[test]
@@ -193,28 +194,19 @@ fn region_and_parameters_come_from_local_values() {
         .parameters
         .insert("AllowedOrigin".into(), "https://app.example.com".into());
     values.parameters.insert("Stage".into(), "prod".into());
+    let issuer = format!("https://cognito-idp.eu-west-1.amazonaws.com/{POOL}");
     let api = api_of(TEMPLATE, &values).unwrap();
-    assert_eq!(
-        api.authorizers["CognitoJwt"].policy.issuers(),
-        [format!(
-            "https://cognito-idp.eu-west-1.amazonaws.com/{POOL}"
-        )]
-    );
-    let ApiKind::Http { cors: Some(cors) } = api.kind else {
-        panic!("expected CORS");
+    let Some(AuthorizerConfig::Jwt(jwt)) = api.authorizers.get("CognitoJwt") else {
+        panic!("the JWT authorizer");
     };
-    assert_eq!(cors.allow_origins, ["https://app.example.com"]);
+    assert_eq!(jwt.issuer, issuer);
+    assert_eq!(api.cors.unwrap().allow_origins, ["https://app.example.com"]);
     let rest = rest_of(TEMPLATE, &values).unwrap();
-    assert_eq!(
-        rest.authorizers["CognitoUserPool"].policy.issuers(),
-        [format!(
-            "https://cognito-idp.eu-west-1.amazonaws.com/{POOL}"
-        )]
-    );
-    let ApiKind::Rest(rest) = rest.kind else {
-        panic!("expected a REST API");
+    let Some(AuthorizerConfig::Cognito(cognito)) = rest.authorizers.get("CognitoUserPool") else {
+        panic!("the Cognito authorizer");
     };
-    assert_eq!(rest.stage, "prod");
+    assert_eq!(cognito.issuers, [issuer]);
+    assert_eq!(rest.stages, [Stage::named("prod")]);
     assert_eq!(
         rest.gateway_responses["DEFAULT_4XX"].headers,
         [(
@@ -357,15 +349,10 @@ fn rest_methods_without_authorizer_with_scopes_and_several_pools() {
         },
         "a method's scopes replace the authorizer's"
     );
-    let authorizer = &api.authorizers["CognitoUserPool"];
-    assert_eq!(authorizer.scopes, ["hello/read"]);
-    assert_eq!(
-        authorizer.identity,
-        IdentitySource::Header("x-token".into())
-    );
-    let Policy::CognitoUserPools(cognito) = &authorizer.policy else {
+    let Some(AuthorizerConfig::Cognito(cognito)) = api.authorizers.get("CognitoUserPool") else {
         panic!("expected a Cognito authorizer");
     };
+    assert_eq!(cognito.identity, IdentitySource::Header("x-token".into()));
     assert_eq!(
         cognito.issuers,
         [
@@ -384,11 +371,10 @@ fn rest_methods_without_authorizer_with_scopes_and_several_pools() {
 #[test]
 fn sams_default_puts_the_authorizer_on_the_preflight() {
     let text = variant("        AddDefaultAuthorizerToCorsPreflight: false\n", "");
-    let ApiKind::Rest(rest) = rest_of(&text, &values()).unwrap().kind else {
-        panic!("expected a REST API");
-    };
+    let rest = rest_of(&text, &values()).unwrap();
+    let preflight = rest.routes.iter().find(|r| r.method == "OPTIONS").unwrap();
     assert_eq!(
-        rest.preflight_auth,
+        preflight.auth,
         RouteAuth::Authorizer {
             name: "CognitoUserPool".into(),
             scopes: vec![]
@@ -407,18 +393,27 @@ fn rest_stage_variables_binary_types_and_a_plain_origin() {
         "      Cors: \"'*'\"\n",
         1,
     );
-    let ApiKind::Rest(rest) = rest_of(&text, &values()).unwrap().kind else {
-        panic!("expected a REST API");
-    };
-    assert_eq!(rest.stage, "v1");
+    let rest = rest_of(&text, &values()).unwrap();
     assert_eq!(
-        rest.stage_variables,
-        BTreeMap::from([("color".into(), "blue".into())])
+        rest.stages,
+        [Stage {
+            name: "v1".into(),
+            variables: BTreeMap::from([("color".into(), "blue".into())]),
+        }]
     );
     assert_eq!(rest.binary_media_types, ["image/png"]);
+    let preflight = rest.routes.iter().find(|r| r.method == "OPTIONS").unwrap();
     assert_eq!(
-        rest.preflight,
-        Some(vec![("access-control-allow-origin".into(), "*".into())])
+        preflight.integration,
+        Integration::Mock(MockResponse {
+            status: 200,
+            headers: pairs(&[
+                ("access-control-allow-origin", "*"),
+                ("access-control-allow-methods", "GET,OPTIONS"),
+                ("content-type", "application/json"),
+            ]),
+            body: "{}".into(),
+        })
     );
 }
 
@@ -669,7 +664,10 @@ fn two_http_apis_need_a_choice() {
 fn function_timeouts_come_from_the_function_or_globals() {
     let text = variant("      Timeout: 5\n", "");
     assert_eq!(
-        api_of(&text, &values()).unwrap().routes[0].function.timeout,
+        api_of(&text, &values()).unwrap().routes[0]
+            .function()
+            .unwrap()
+            .timeout,
         Duration::from_secs(3)
     );
     let text = variant(
@@ -679,7 +677,8 @@ fn function_timeouts_come_from_the_function_or_globals() {
     .replacen("      Timeout: 5\n", "", 1);
     assert_eq!(
         rest_of(&text, &values()).unwrap().routes[0]
-            .function
+            .function()
+            .unwrap()
             .timeout,
         Duration::from_secs(12)
     );

@@ -17,10 +17,10 @@ use axum::{
     http::{HeaderMap, Request},
 };
 use local_api_gateway::{
-    api::Api,
     gateway::{Gateway, Outcome, Settings},
     invoke::{Invoke, InvokeError},
     keys::KeyCache,
+    model::Api,
     template::{ApiType, LocalValues, Resolver, Template, read_api},
     verify::Verifier,
 };
@@ -84,6 +84,20 @@ impl Invoke for Recorder {
             .unwrap()
             .push((function.to_owned(), event, timeout));
         self.answer.clone().map(|v| serde_json::to_vec(&v).unwrap())
+    }
+}
+
+/// An invoker for tests where no function may be called.
+pub struct NoFunctions;
+
+impl Invoke for NoFunctions {
+    async fn invoke(
+        &self,
+        function: &str,
+        _: Vec<u8>,
+        _: Duration,
+    ) -> Result<Vec<u8>, InvokeError> {
+        panic!("no function should be invoked, yet {function} was")
     }
 }
 

@@ -18,36 +18,110 @@
 //! - object claims arrive as JSON text; null-valued claims are left out (chosen, as the HTTP API);
 //! - `nbf`/`iat` in the future are refused as by the JWT authorizer (the shared core; chosen).
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, fmt};
 
 use regex::Regex;
 use serde_json::{Map, Value};
 use time::{OffsetDateTime, macros::format_description};
 
-use super::{Grant, jwt::item_text, token_audiences, token_scopes};
-use crate::verify::{Claims, Refusal};
+use super::{
+    AuthRequest, Denial, Grant, IdentitySource, Services, item_text, token_audiences, token_scopes,
+};
+use crate::{
+    event::AuthorizerContext,
+    invoke::Invoke,
+    keys::FetchJwks,
+    verify::{Claims, Refusal, Verifier, bearer_token},
+};
 
-#[derive(Debug, Clone)]
-pub struct CognitoPolicy {
+#[derive(Debug, Clone, PartialEq)]
+pub struct CognitoConfig {
     /// `https://cognito-idp.<region>.amazonaws.com/<pool id>` of every pool in `UserPoolArn`.
     pub issuers: Vec<String>,
-    /// `Identity.ValidationExpression`, anchored to match the whole value.
-    pub audience_pattern: Option<Regex>,
+    /// `Identity.ValidationExpression`, matched against the whole `aud` (or `client_id`).
+    pub audience_pattern: Option<Pattern>,
+    /// `Identity.Header` (default `Authorization`).
+    pub identity: IdentitySource,
 }
 
-impl CognitoPolicy {
-    /// `expression` is the template's `ValidationExpression`, unanchored.
-    pub fn new(issuers: Vec<String>, expression: Option<&str>) -> Result<Self, regex::Error> {
-        let audience_pattern = expression
-            .map(|expr| Regex::new(&format!("^(?:{expr})$")))
-            .transpose()?;
+/// A regular expression that must match a whole value; equal when written the same.
+#[derive(Clone)]
+pub struct Pattern {
+    source: String,
+    regex: Regex,
+}
+
+impl Pattern {
+    /// `expression`, anchored at both ends.
+    pub fn whole(expression: &str) -> Result<Self, regex::Error> {
         Ok(Self {
-            issuers,
-            audience_pattern,
+            regex: Regex::new(&format!("^(?:{expression})$"))?,
+            source: expression.to_owned(),
         })
     }
 
-    pub(super) fn admit(&self, claims: Claims, route_scopes: &[String]) -> Result<Grant, Refusal> {
+    pub fn is_match(&self, text: &str) -> bool {
+        self.regex.is_match(text)
+    }
+
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+}
+
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.source == other.source
+    }
+}
+
+impl fmt::Debug for Pattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Pattern({:?})", self.source)
+    }
+}
+
+impl CognitoConfig {
+    pub(super) async fn authorize<F: FetchJwks, I: Invoke>(
+        &self,
+        route_scopes: &[String],
+        request: &AuthRequest<'_>,
+        services: &Services<'_, F, I>,
+    ) -> Result<Grant, Denial> {
+        let identity = request.identity(&self.identity)?;
+        let claims = self
+            .check(
+                services.verifier,
+                identity.as_deref(),
+                route_scopes,
+                request.now,
+            )
+            .await
+            // Every refusal is the same 401; the reason is only logged.
+            .map_err(|refusal| Denial::unauthorized(refusal.to_string()))?;
+        Ok(Grant {
+            context: Some(AuthorizerContext::Claims {
+                claims: render_claims(&claims),
+            }),
+        })
+    }
+
+    /// The whole decision: the token of the identity value, the shared verifier core for these
+    /// pools, then this authorizer's own rules. `now` is Unix time.
+    pub async fn check<F: FetchJwks>(
+        &self,
+        verifier: &Verifier<F>,
+        identity: Option<&str>,
+        route_scopes: &[String],
+        now: u64,
+    ) -> Result<Claims, Refusal> {
+        let token = bearer_token(identity)?;
+        let claims = verifier.verify(token, &self.issuers, now).await?;
+        self.admit(claims, route_scopes)
+    }
+
+    /// The rules over claims whose signature, issuer and times are verified.
+    pub fn admit(&self, claims: Claims, route_scopes: &[String]) -> Result<Claims, Refusal> {
         let token_use = claims.get("token_use").and_then(Value::as_str);
         if route_scopes.is_empty() {
             if token_use != Some("id") {
@@ -77,11 +151,7 @@ impl CognitoPolicy {
                 ));
             }
         }
-        // Payload 1.0 has no place for scopes.
-        Ok(Grant {
-            claims,
-            scopes: None,
-        })
+        Ok(claims)
     }
 }
 

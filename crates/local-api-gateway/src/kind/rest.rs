@@ -1,0 +1,202 @@
+//! REST APIs: payload 1.0, and API Gateway's own answers as gateway responses ("Gateway response
+//! types for API Gateway"): a status, `{"message": ...}`, the `x-amzn-ErrorType` header, and the
+//! API's `GatewayResponses` customizations by type (a specific type's wins over `DEFAULT_4XX` /
+//! `DEFAULT_5XX`). CORS is whatever the routes answer (SAM's MOCK OPTIONS methods, the function's
+//! own headers): a proxy integration adds none.
+
+use axum::{
+    body::Body,
+    http::{HeaderMap, HeaderValue, Response, StatusCode, header},
+};
+
+use super::{ApiRules, RequestIds, insert};
+use crate::{
+    authorizer::Denial,
+    error::{GatewayError, json_message},
+    event::{
+        EventContext, FunctionResponse, MalformedResponse, RequestParts,
+        v1::{self, Dialect, V1Context},
+    },
+    model::{Api, PayloadVersion, Route},
+};
+
+pub struct RestApi;
+
+/// How a REST API tells one gateway error from another.
+struct Shape {
+    status: u16,
+    message: &'static str,
+    /// The `x-amzn-ErrorType` header.
+    error_type: &'static str,
+    /// The gateway response type `GatewayResponses` customizes.
+    response_type: &'static str,
+}
+
+impl ApiRules for RestApi {
+    fn request_id<'a>(&self, ids: &'a RequestIds) -> &'a str {
+        &ids.uuid
+    }
+
+    fn route_key(&self, route: &Route) -> String {
+        route.path.clone()
+    }
+
+    fn preflight(&self, _api: &Api, _parts: &axum::http::request::Parts) -> Option<Response<Body>> {
+        None
+    }
+
+    fn event(
+        &self,
+        api: &Api,
+        _payload: PayloadVersion,
+        request: &RequestParts<'_>,
+        context: &EventContext<'_>,
+        ids: &RequestIds,
+    ) -> Result<Vec<u8>, serde_json::Error> {
+        // REST proxy integrations are always payload 1.0.
+        let v1 = V1Context {
+            resource_id: Some(&resource_id(context.route_key)),
+            extended_request_id: &ids.short,
+            dialect: Dialect::Rest {
+                binary_media_types: &api.binary_media_types,
+            },
+        };
+        serde_json::to_vec(&v1::build_event(request, context, &v1))
+    }
+
+    fn response(
+        &self,
+        api: &Api,
+        _payload: PayloadVersion,
+        result: &[u8],
+        request_headers: &HeaderMap,
+    ) -> Result<FunctionResponse, MalformedResponse> {
+        v1::map_result(result, request_headers, &api.binary_media_types)
+    }
+
+    fn error(&self, api: &Api, error: &GatewayError) -> Response<Body> {
+        let shape = shape(error);
+        let default = if shape.status < 500 {
+            "DEFAULT_4XX"
+        } else {
+            "DEFAULT_5XX"
+        };
+        let custom = api
+            .gateway_responses
+            .get(shape.response_type)
+            .or_else(|| api.gateway_responses.get(default));
+        let status = custom
+            .and_then(|c| c.status)
+            .and_then(|s| StatusCode::from_u16(s).ok())
+            .unwrap_or(StatusCode::from_u16(shape.status).unwrap_or(StatusCode::BAD_GATEWAY));
+        let mut response = json_message(status, shape.message);
+        let headers = response.headers_mut();
+        headers.insert(
+            "x-amzn-errortype",
+            HeaderValue::from_static(shape.error_type),
+        );
+        for (name, value) in custom.map(|c| c.headers.as_slice()).unwrap_or_default() {
+            if let (Ok(name), Ok(value)) = (
+                header::HeaderName::try_from(name.as_str()),
+                HeaderValue::try_from(value.as_str()),
+            ) {
+                headers.insert(name, value);
+            }
+        }
+        response
+    }
+
+    fn finish(
+        &self,
+        _api: &Api,
+        response: &mut Response<Body>,
+        _origin: Option<&HeaderValue>,
+        _preflight: bool,
+        ids: &RequestIds,
+    ) {
+        let headers = response.headers_mut();
+        insert(headers, "x-amzn-requestid", &ids.uuid);
+        insert(headers, "x-amz-apigw-id", &ids.short);
+    }
+}
+
+fn shape(error: &GatewayError) -> Shape {
+    let shape = |status, message, error_type, response_type| Shape {
+        status,
+        message,
+        error_type,
+        response_type,
+    };
+    match error {
+        GatewayError::BadRequest(_) => {
+            shape(400, "Bad Request", "BadRequestException", "DEFAULT_4XX")
+        }
+        GatewayError::Denied(Denial::Unauthorized { .. }) => {
+            shape(401, "Unauthorized", "UnauthorizedException", "UNAUTHORIZED")
+        }
+        GatewayError::Denied(Denial::AccessDenied { .. }) => shape(
+            403,
+            "User is not authorized to access this resource",
+            "AccessDeniedException",
+            "ACCESS_DENIED",
+        ),
+        GatewayError::NoRoute => shape(
+            403,
+            "Missing Authentication Token",
+            "MissingAuthenticationTokenException",
+            "MISSING_AUTHENTICATION_TOKEN",
+        ),
+        GatewayError::PayloadTooLarge => shape(
+            413,
+            "Request Too Long",
+            "RequestTooLongException",
+            "REQUEST_TOO_LARGE",
+        ),
+        GatewayError::UriTooLong => shape(
+            414,
+            "Request-URI Too Long",
+            "BadRequestException",
+            "DEFAULT_4XX",
+        ),
+        GatewayError::HeadersTooLarge => shape(
+            431,
+            "Request Header Fields Too Large",
+            "BadRequestException",
+            "DEFAULT_4XX",
+        ),
+        // A Lambda error or a malformed proxy result (logged as "Malformed Lambda proxy
+        // response"): 502, as is a function the local endpoint cannot reach.
+        GatewayError::FunctionFailed | GatewayError::FunctionUnreachable => shape(
+            502,
+            "Internal server error",
+            "InternalServerErrorException",
+            "DEFAULT_5XX",
+        ),
+        GatewayError::IntegrationTimeout => shape(
+            504,
+            "Endpoint request timed out",
+            "InternalServerErrorException",
+            "INTEGRATION_TIMEOUT",
+        ),
+        // The gateway cannot serve the route as configured (e.g. its authorizer is missing).
+        GatewayError::Internal => shape(
+            500,
+            "Internal server error",
+            "InternalServerErrorException",
+            "API_CONFIGURATION_ERROR",
+        ),
+    }
+}
+
+/// A six-character `resourceId`, the same for a resource path every run.
+pub(crate) fn resource_id(path: &str) -> String {
+    // FNV-1a: stable across runs and platforms, unlike std's hasher.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in path.bytes() {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+    }
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    (0..6)
+        .map(|i| ALPHABET[((hash >> (i * 6)) % ALPHABET.len() as u64) as usize] as char)
+        .collect()
+}
