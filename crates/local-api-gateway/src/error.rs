@@ -29,6 +29,9 @@ pub enum GatewayError {
     IntegrationTimeout,
     /// The invoke endpoint did not answer (local only: `cargo lambda watch` not running).
     FunctionUnreachable,
+    /// The route's integration cannot run locally (an HTTP endpoint, an AWS service): answered
+    /// as API Gateway answers an integration that fails.
+    IntegrationFailed,
     /// The gateway cannot serve the route as configured.
     Internal,
 }
@@ -46,6 +49,7 @@ impl GatewayError {
             Self::FunctionFailed => "function failed",
             Self::IntegrationTimeout => "integration timed out",
             Self::FunctionUnreachable => "function unreachable",
+            Self::IntegrationFailed => "integration not available locally",
             Self::Internal => "configuration error",
         }
     }

@@ -198,6 +198,7 @@ impl<F: FetchJwks, I: Invoke> Gateway<F, I> {
         match &route.integration {
             Integration::Lambda(lambda) => self.invoke(lambda, &incoming, grant).await,
             Integration::Mock(mock) => Ok(mock_response(mock)),
+            Integration::Unavailable(_) => Err(GatewayError::IntegrationFailed),
         }
     }
 

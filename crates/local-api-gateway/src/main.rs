@@ -6,19 +6,23 @@ use std::{
     time::Duration,
 };
 
+use anyhow::{Context as _, bail};
 use clap::{Args, Parser, Subcommand};
 use local_api_gateway::{
     gateway::{Gateway, Settings},
     invoke::LambdaInvokeClient,
     keys::{HttpJwksFetcher, KeyCache, KeyCacheSettings},
-    model::{Api, ApiKind, Integration, RouteAuth},
+    model::{Api, ApiKind, RouteAuth},
     server,
-    template::{self, ApiType, LocalValues, Resolver, Template},
+    template::{self, LocalValues, Reading, Resolver, Template},
     verify::Verifier,
 };
 use tracing_subscriber::EnvFilter;
 
-/// Runs the template's HTTP API and REST API locally, with their authorizers enforced.
+/// Serves every API of a SAM template locally (HTTP APIs and REST APIs, however the template
+/// declares them), with their authorizers enforced: JWT and Cognito user pool authorizers verify
+/// tokens against the issuers' keys. Functions run behind a Lambda Invoke API endpoint
+/// (`cargo lambda watch`, or `sam local start-lambda` for other runtimes).
 #[derive(Parser)]
 #[command(version, about)]
 struct Cli {
@@ -28,14 +32,18 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the APIs: the HTTP API on --port, the REST API (under its stage path) on
-    /// --rest-port; routes, CORS and authorizers from the template, functions through the
-    /// Lambda Invoke API of `cargo lambda watch`.
+    /// Serve every API, each on its own port (see `urls`).
     Serve(ServeArgs),
-    /// Print each API's routes and their authorization as read from the template.
-    Routes(TemplateArgs),
-    /// Print the base URL each API gets from `serve` (API_URL=..., REST_API_URL=... with the
-    /// stage path), as environment lines.
+    /// Print every API with its URL, and each route with its integration and the authorization
+    /// that will be enforced.
+    Routes {
+        #[command(flatten)]
+        template: TemplateArgs,
+        #[command(flatten)]
+        listen: ListenArgs,
+    },
+    /// Print each API's base URL as environment lines: URL_<LogicalId>=http://127.0.0.1:<port>[/<stage>],
+    /// and API_URL / REST_API_URL where the template has one HTTP API / one REST API.
     Urls {
         #[command(flatten)]
         template: TemplateArgs,
@@ -63,50 +71,40 @@ struct TemplateArgs {
     /// The SAM template.
     #[arg(long, default_value = "template.yaml")]
     template: PathBuf,
-    /// Logical id of the AWS::Serverless::HttpApi (default: the template's only one).
-    #[arg(long)]
-    http_api: Option<String>,
-    /// Logical id of the AWS::Serverless::Api (default: the template's only one).
-    #[arg(long)]
-    rest_api: Option<String>,
     #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
     region: String,
     #[arg(long, default_value = "123456789012")]
     account_id: String,
     #[arg(long, default_value = "local")]
     stack_name: String,
-    /// A template parameter's value: Name=Value (repeatable).
+    /// A template parameter's value: Name=Value (repeatable). Needed for parameters without a
+    /// Default, and for SSM-typed ones.
     #[arg(long = "parameter", value_parser = key_value)]
     parameters: Vec<(String, String)>,
-    /// The local id of a resource, for !Ref and !GetAtt: LogicalId=Id (repeatable).
+    /// The local id of a resource, for !Ref and !GetAtt: LogicalId=Id (repeatable). Without
+    /// one, a resource's id is its logical id.
     #[arg(long = "resource-id", value_parser = key_value)]
     resource_ids: Vec<(String, String)>,
+    /// The value of a !GetAtt the template cannot give (a nested stack's output):
+    /// LogicalId.Attribute=Value (repeatable).
+    #[arg(long = "attribute", value_parser = key_value)]
+    attributes: Vec<(String, String)>,
 }
 
 #[derive(Args)]
 struct ListenArgs {
     #[arg(long, default_value = "127.0.0.1")]
     host: String,
-    /// The HTTP API's port.
+    /// The first port: APIs without --api-port get free ports from here upward (HTTP APIs
+    /// first, then REST APIs, each by logical id), the same ones every run.
     #[arg(long, env = "API_PORT", default_value_t = 3000)]
     port: u16,
-    /// The REST API's port.
-    #[arg(long, env = "REST_API_PORT", default_value_t = 3001)]
-    rest_port: u16,
-}
-
-impl ListenArgs {
-    /// The port `api` is served on, and the path its routes are under.
-    fn place(&self, api: &Api) -> (u16, String) {
-        let base = api
-            .primary_stage()
-            .map(|s| s.base_path())
-            .unwrap_or_default();
-        match api.kind {
-            ApiKind::Http => (self.port, base),
-            ApiKind::Rest => (self.rest_port, base),
-        }
-    }
+    /// An API's port: LogicalId=PORT (repeatable).
+    #[arg(long = "api-port", value_parser = key_port)]
+    api_ports: Vec<(String, u16)>,
+    /// The port of the template's REST API, when it has one.
+    #[arg(long, env = "REST_API_PORT")]
+    rest_port: Option<u16>,
 }
 
 #[derive(Args)]
@@ -149,45 +147,93 @@ fn key_value(s: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("expected NAME=VALUE, got `{s}`"))
 }
 
+fn key_port(s: &str) -> Result<(String, u16), String> {
+    let (id, port) = key_value(s)?;
+    let port = port
+        .parse()
+        .map_err(|_| format!("`{port}` is not a port number"))?;
+    Ok((id, port))
+}
+
 impl TemplateArgs {
-    fn load(&self) -> Result<(Template, LocalValues), String> {
-        let template = Template::load(&self.template).map_err(|e| e.to_string())?;
-        let values = LocalValues {
+    fn values(&self) -> LocalValues {
+        LocalValues {
             region: self.region.clone(),
             account_id: self.account_id.clone(),
             stack_name: self.stack_name.clone(),
-            parameters: self.parameters.iter().cloned().collect::<BTreeMap<_, _>>(),
-            resource_ids: self
-                .resource_ids
-                .iter()
-                .cloned()
-                .collect::<BTreeMap<_, _>>(),
-        };
-        Ok((template, values))
+            parameters: self.parameters.iter().cloned().collect(),
+            resource_ids: self.resource_ids.iter().cloned().collect(),
+            attributes: self.attributes.iter().cloned().collect(),
+        }
     }
 
-    /// The template's HTTP API and REST API, those it has.
-    fn apis(&self) -> Result<Vec<Api>, String> {
-        let (template, values) = self.load()?;
-        let resolver = Resolver::new(&template, &values);
-        let mut apis = Vec::new();
-        for (kind, id) in [
-            (ApiType::Http, self.http_api.as_deref()),
-            (ApiType::Rest, self.rest_api.as_deref()),
-        ] {
-            if let Some(api) =
-                template::read_api(&template, &resolver, kind, id).map_err(|e| e.to_string())?
-            {
-                apis.push(api);
+    fn load(&self) -> anyhow::Result<Template> {
+        Ok(Template::load(&self.template)?)
+    }
+
+    /// Every API of the template.
+    fn apis(&self) -> anyhow::Result<Reading> {
+        let reading = template::read_apis(&self.load()?, &self.values())?;
+        if reading.apis.is_empty() {
+            bail!(
+                "{} has no API with routes (AWS::Serverless::Api/HttpApi, AWS::ApiGateway::RestApi, AWS::ApiGatewayV2::Api)",
+                self.template.display()
+            );
+        }
+        Ok(reading)
+    }
+}
+
+/// Where each API is served.
+struct Placement {
+    port: u16,
+    /// The primary stage's path (`/dev`), empty for `$default`.
+    base: String,
+}
+
+impl ListenArgs {
+    /// Each API's port: pinned ones as given, the others from `--port` upward, skipping taken
+    /// ones, in the readers' order (stable for the same arguments).
+    fn place(&self, apis: &[Api]) -> anyhow::Result<Vec<Placement>> {
+        let mut pinned: BTreeMap<&str, u16> = BTreeMap::new();
+        for (id, port) in &self.api_ports {
+            if !apis.iter().any(|api| api.id == *id) {
+                bail!("--api-port {id}={port}: the template has no API {id}");
+            }
+            pinned.insert(id, *port);
+        }
+        if let Some(port) = self.rest_port {
+            let rest: Vec<&Api> = apis.iter().filter(|a| a.kind == ApiKind::Rest).collect();
+            if let [only] = rest.as_slice() {
+                pinned.entry(&only.id).or_insert(port);
             }
         }
-        if apis.is_empty() {
-            return Err(format!(
-                "{} has no AWS::Serverless::HttpApi or AWS::Serverless::Api with a function event",
-                self.template.display()
-            ));
+        let taken: BTreeSet<u16> = pinned.values().copied().collect();
+        let mut next = self.port;
+        let mut placements = Vec::new();
+        for api in apis {
+            let port = match pinned.get(api.id.as_str()) {
+                Some(port) => *port,
+                None => {
+                    while taken.contains(&next) {
+                        next = next.checked_add(1).context("no ports left")?;
+                    }
+                    let port = next;
+                    next = next.saturating_add(1);
+                    port
+                }
+            };
+            let base = api
+                .primary_stage()
+                .map(|s| s.base_path())
+                .unwrap_or_default();
+            placements.push(Placement { port, base });
         }
-        Ok(apis)
+        Ok(placements)
+    }
+
+    fn url(&self, placement: &Placement) -> String {
+        format!("http://{}:{}{}", self.host, placement.port, placement.base)
     }
 }
 
@@ -200,100 +246,119 @@ fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Serve(args) => serve(args),
-        Command::Routes(args) => args.apis().map(|apis| print_routes(&apis)),
-        Command::Urls { template, listen } => template.apis().map(|apis| {
-            for api in &apis {
-                let (port, base) = listen.place(api);
-                let name = match api.kind {
-                    ApiKind::Http => "API_URL",
-                    ApiKind::Rest => "REST_API_URL",
-                };
-                println!("{name}=http://{}:{port}{base}", listen.host);
-            }
-        }),
-        Command::Functions(args) => args.apis().map(|apis| {
-            let names: BTreeSet<&str> = apis
-                .iter()
-                .flat_map(|api| &api.routes)
-                .filter_map(|r| r.function())
-                .map(|f| f.name.as_str())
-                .collect();
-            names.iter().for_each(|name| println!("{name}"));
-        }),
-        Command::FunctionEnv(args) => args.load().and_then(|(template, values)| {
-            let resolver = Resolver::new(&template, &values);
-            let env =
-                template::function_environment(&template, &resolver).map_err(|e| e.to_string())?;
-            env.iter()
-                .for_each(|(name, value)| println!("{name}={value}"));
-            Ok(())
-        }),
-        Command::CognitoInput { template, resource } => cognito_input(&template, &resource),
-    };
-    match result {
+    match run(Cli::parse().command) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
+        Err(err) => {
+            eprintln!("error: {err:#}");
             ExitCode::FAILURE
         }
     }
 }
 
-fn print_routes(apis: &[Api]) {
-    for api in apis {
-        let prefix = api
-            .primary_stage()
-            .map(|s| s.base_path())
-            .unwrap_or_default();
-        for route in &api.routes {
-            let auth = match &route.auth {
-                RouteAuth::None => "no authorizer".to_owned(),
-                RouteAuth::Authorizer { name, scopes } if scopes.is_empty() => name.clone(),
-                RouteAuth::Authorizer { name, scopes } => {
-                    format!("{name}, scopes {}", scopes.join(" "))
+fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(args) => serve(args),
+        Command::Routes { template, listen } => {
+            let reading = template.apis()?;
+            for warning in &reading.warnings {
+                eprintln!("warning: {warning}");
+            }
+            print_routes(&reading.apis, &listen.place(&reading.apis)?, &listen);
+            Ok(())
+        }
+        Command::Urls { template, listen } => {
+            let apis = template.apis()?.apis;
+            let placements = listen.place(&apis)?;
+            for (api, placement) in apis.iter().zip(&placements) {
+                println!("URL_{}={}", api.id, listen.url(placement));
+            }
+            for (kind, name) in [(ApiKind::Http, "API_URL"), (ApiKind::Rest, "REST_API_URL")] {
+                let of_kind: Vec<&Placement> = apis
+                    .iter()
+                    .zip(&placements)
+                    .filter(|(api, _)| api.kind == kind)
+                    .map(|(_, placement)| placement)
+                    .collect();
+                if let [only] = of_kind.as_slice() {
+                    println!("{name}={}", listen.url(only));
                 }
-            };
-            let key = if route.path == "$default" {
-                route.route_key()
-            } else {
-                format!("{} {prefix}{}", route.method, route.path)
-            };
-            let target = match &route.integration {
-                Integration::Lambda(lambda) => lambda.function.name.clone(),
-                Integration::Mock(mock) => format!("MOCK {}", mock.status),
-            };
-            println!(
-                "{} ({}): {key} -> {target} ({auth})",
-                api.id,
-                api.kind.name(),
-            );
+            }
+            Ok(())
+        }
+        Command::Functions(args) => {
+            let names: BTreeSet<String> = args
+                .apis()?
+                .apis
+                .iter()
+                .flat_map(|api| &api.routes)
+                .filter_map(|route| route.function())
+                .map(|function| function.name.clone())
+                .collect();
+            names.iter().for_each(|name| println!("{name}"));
+            Ok(())
+        }
+        Command::FunctionEnv(args) => {
+            let env = template::function_environment(&args.load()?, &args.values())?;
+            env.iter()
+                .for_each(|(name, value)| println!("{name}={value}"));
+            Ok(())
+        }
+        Command::CognitoInput { template, resource } => {
+            let loaded = template.load()?;
+            let values = template.values();
+            let input =
+                template::create_input(&loaded, &Resolver::new(&loaded, &values), &resource)?;
+            println!("{input}");
+            Ok(())
         }
     }
 }
 
-fn cognito_input(args: &TemplateArgs, resource: &str) -> Result<(), String> {
-    let (template, values) = args.load()?;
-    let resolver = Resolver::new(&template, &values);
-    let input =
-        template::create_input(&template, &resolver, resource).map_err(|e| e.to_string())?;
-    println!("{input}");
-    Ok(())
+fn print_routes(apis: &[Api], placements: &[Placement], listen: &ListenArgs) {
+    for (api, placement) in apis.iter().zip(placements) {
+        let stages: Vec<&str> = api.stages.iter().map(|s| s.name.as_str()).collect();
+        println!(
+            "{} ({}) {}   stages: {}",
+            api.id,
+            api.kind.name(),
+            listen.url(placement),
+            stages.join(", ")
+        );
+        for route in &api.routes {
+            let auth = match &route.auth {
+                RouteAuth::None => "no authorization".to_owned(),
+                RouteAuth::Authorizer { name, scopes } => {
+                    let config = api
+                        .authorizers
+                        .get(name)
+                        .map_or_else(|| "?".to_owned(), ToString::to_string);
+                    if scopes.is_empty() {
+                        format!("{name}: {config}")
+                    } else {
+                        format!("{name}: {config}; scopes {}", scopes.join(" "))
+                    }
+                }
+            };
+            println!("  {:<28} -> {}", route.route_key(), route.integration);
+            println!("  {:<28}    {auth}", "");
+        }
+    }
 }
 
-fn serve(args: ServeArgs) -> Result<(), String> {
-    let apis = args.template.apis()?;
+fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let reading = args.template.apis()?;
+    for warning in &reading.warnings {
+        tracing::warn!("{warning}");
+    }
+    let placements = args.listen.place(&reading.apis)?;
     let account_id = args.template.account_id.clone();
-    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let fetcher = HttpJwksFetcher::new(
             args.jwks_origin.clone(),
             Duration::from_millis(args.jwks_timeout_ms),
             args.jwks_ca_file.as_deref(),
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
         let keys = KeyCache::with_settings(
             fetcher,
             KeyCacheSettings {
@@ -303,30 +368,24 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             },
         );
         let verifier = Arc::new(Verifier::new(Arc::new(keys)));
-        let invoker = LambdaInvokeClient::new(&args.invoke_endpoint).map_err(|e| e.to_string())?;
+        let invoker = LambdaInvokeClient::new(&args.invoke_endpoint)?;
         let (stop, stopped) = tokio::sync::watch::channel(());
         let mut servers = tokio::task::JoinSet::new();
-        for api in apis {
-            let (port, base) = args.listen.place(&api);
+        for (api, placement) in reading.apis.into_iter().zip(placements) {
             let host = args.listen.host.as_str();
-            let listener = tokio::net::TcpListener::bind((host, port))
+            let listener = tokio::net::TcpListener::bind((host, placement.port))
                 .await
-                .map_err(|e| format!("cannot listen on {host}:{port}: {e}"))?;
-            let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+                .with_context(|| format!("cannot listen on {host}:{} for {}", placement.port, api.id))?;
             for route in &api.routes {
-                tracing::info!(api = %api.id, route = %route.route_key(), function = route.function().map_or("-", |f| f.name.as_str()), "route");
+                tracing::info!(api = %api.id, route = %route.route_key(), target = %route.integration, "route");
             }
-            tracing::info!(api = %api.id, kind = api.kind.name(), url = %format!("http://{host}:{port}{base}"), "listening");
-            let gateway = Gateway::new(
-                api.clone(),
-                Arc::clone(&verifier),
-                invoker.clone(),
-                Settings {
-                    account_id: account_id.clone(),
-                    api_id: api.id.to_ascii_lowercase(),
-                    port,
-                },
-            );
+            tracing::info!(api = %api.id, kind = api.kind.name(), url = %args.listen.url(&placement), "listening");
+            let settings = Settings {
+                account_id: account_id.clone(),
+                api_id: api.id.to_ascii_lowercase(),
+                port: placement.port,
+            };
+            let gateway = Gateway::new(api, Arc::clone(&verifier), invoker.clone(), settings);
             let mut stopped = stopped.clone();
             servers.spawn(server::serve(listener, Arc::new(gateway), async move {
                 let _ = stopped.changed().await;
@@ -339,17 +398,11 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             }
             Some(ended) = servers.join_next() => {
                 let _ = stop.send(());
-                match ended {
-                    Ok(Ok(())) => {}
-                    Ok(Err(err)) => return Err(err.to_string()),
-                    Err(err) => return Err(err.to_string()),
-                }
+                ended??;
             }
         }
         while let Some(ended) = servers.join_next().await {
-            if let Ok(Err(err)) = ended {
-                return Err(err.to_string());
-            }
+            ended??;
         }
         Ok(())
     })

@@ -136,7 +136,7 @@ impl Route {
     pub fn function(&self) -> Option<&FunctionTarget> {
         match &self.integration {
             Integration::Lambda(lambda) => Some(&lambda.function),
-            Integration::Mock(_) => None,
+            Integration::Mock(_) | Integration::Unavailable(_) => None,
         }
     }
 }
@@ -148,6 +148,30 @@ pub enum Integration {
     Lambda(LambdaIntegration),
     /// A `MOCK` integration answering a fixed response (SAM's CORS preflight methods).
     Mock(MockResponse),
+    /// An integration that cannot run on a laptop (an HTTP endpoint on the internet, an AWS
+    /// service, a MOCK with mapping templates), described: the route's authorizer still runs,
+    /// then the API answers as when an integration fails.
+    Unavailable(String),
+}
+
+impl std::fmt::Display for Integration {
+    /// What the route hands requests to, for `local-api-gateway routes`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Lambda(lambda) => write!(
+                f,
+                "function {} (payload {}, timeout {} s)",
+                lambda.function.name,
+                match lambda.payload {
+                    PayloadVersion::V1 => "1.0",
+                    PayloadVersion::V2 => "2.0",
+                },
+                lambda.deadline().as_secs_f64()
+            ),
+            Self::Mock(mock) => write!(f, "MOCK {}", mock.status),
+            Self::Unavailable(what) => write!(f, "{what} (not available locally)"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -43,6 +43,42 @@ pub enum AuthorizerConfig {
     Cognito(cognito::CognitoConfig),
 }
 
+impl std::fmt::Display for AuthorizerConfig {
+    /// What the authorizer enforces, for `local-api-gateway routes`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Jwt(jwt) => write!(
+                f,
+                "JWT from {}: issuer {}, audience {}",
+                jwt.identity,
+                jwt.issuer,
+                jwt.audience.join(" ")
+            ),
+            Self::Cognito(cognito) => {
+                write!(
+                    f,
+                    "Cognito user pools from {}: {}",
+                    cognito.identity,
+                    cognito.issuers.join(" ")
+                )?;
+                if let Some(pattern) = &cognito.audience_pattern {
+                    write!(f, ", aud matching {}", pattern.source())?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for IdentitySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Header(name) => write!(f, "header {name}"),
+            Self::Query(name) => write!(f, "query {name}"),
+        }
+    }
+}
+
 /// Where an authorizer takes the caller's identity from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IdentitySource {

@@ -90,7 +90,10 @@ impl ApiRules for HttpApi {
                 StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
                 "Request Header Fields Too Large",
             ),
-            GatewayError::FunctionFailed | GatewayError::Internal => {
+            // An integration that fails is a 500 too (chosen: HTTP APIs document no other).
+            GatewayError::FunctionFailed
+            | GatewayError::Internal
+            | GatewayError::IntegrationFailed => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
             }
             GatewayError::IntegrationTimeout => {

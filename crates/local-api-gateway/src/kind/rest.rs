@@ -178,6 +178,14 @@ fn shape(error: &GatewayError) -> Shape {
             "InternalServerErrorException",
             "INTEGRATION_TIMEOUT",
         ),
+        // INTEGRATION_FAILURE answers 500 (LocalStack measured it against AWS: PR #11183; the
+        // API's own description of the type says 504).
+        GatewayError::IntegrationFailed => shape(
+            500,
+            "Internal server error",
+            "InternalServerErrorException",
+            "INTEGRATION_FAILURE",
+        ),
         // The gateway cannot serve the route as configured (e.g. its authorizer is missing).
         GatewayError::Internal => shape(
             500,

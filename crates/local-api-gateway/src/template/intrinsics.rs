@@ -1,15 +1,18 @@
 //! Evaluation of CloudFormation intrinsic functions against local values.
 //!
-//! Written by hand: no maintained Rust crate evaluates CloudFormation intrinsics. Only what a SAM
-//! template for an HTTP API and a Cognito pool uses is supported; anything else is an error that
-//! names where it is, so a template is never half-understood silently.
+//! Written by hand: no maintained Rust crate evaluates CloudFormation intrinsics. Only what the
+//! templates people write use around their APIs is supported (Ref, Sub, GetAtt, If, Equals, Not,
+//! And, Or, Join, Select, Split, and conditions); anything else is an error that names where it
+//! is, so a template is never half-understood silently. Values only CloudFormation can know come
+//! from [`LocalValues`]: resource ids (`--resource-id`), attributes such as a nested stack's outputs
+//! (`--attribute`), parameter values (`--parameter`).
 
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value as Json};
 use serde_yaml_ng::{Mapping, Value as Yaml};
 
-use super::{Location, Template, TemplateError, kind_of};
+use super::{Location, Resource, Template, TemplateError, kind_of};
 
 /// Local stand-ins for what CloudFormation knows at deploy time.
 #[derive(Debug, Clone)]
@@ -20,7 +23,11 @@ pub struct LocalValues {
     /// Values that override the parameters' `Default`s.
     pub parameters: BTreeMap<String, String>,
     /// Physical ids of the resources that exist locally (`UserPool` -> the local pool's id).
+    /// Any other resource's `Ref` is its logical id.
     pub resource_ids: BTreeMap<String, String>,
+    /// `Fn::GetAtt` values the template cannot give, by `LogicalId.Attribute` (a nested stack's
+    /// `Outputs.X`, say).
+    pub attributes: BTreeMap<String, String>,
 }
 
 impl Default for LocalValues {
@@ -31,6 +38,7 @@ impl Default for LocalValues {
             stack_name: "local".into(),
             parameters: BTreeMap::new(),
             resource_ids: BTreeMap::new(),
+            attributes: BTreeMap::new(),
         }
     }
 }
@@ -46,10 +54,6 @@ pub struct Resolver<'t> {
 impl<'t> Resolver<'t> {
     pub fn new(template: &'t Template, values: &'t LocalValues) -> Self {
         Self { template, values }
-    }
-
-    pub fn values(&self) -> &LocalValues {
-        self.values
     }
 
     /// Evaluates a value to JSON. `None` is `!Ref AWS::NoValue`: the property is left out.
@@ -113,6 +117,42 @@ impl<'t> Resolver<'t> {
                 "expected a boolean, found AWS::NoValue",
             )),
         }
+    }
+
+    /// A value where a structure is expected (a path item, a method, a list entry): `Fn::If`
+    /// picks its branch, `!Ref AWS::NoValue` is nothing; anything else is the value itself, still
+    /// unevaluated inside.
+    pub fn select<'v>(
+        &self,
+        value: &'v Yaml,
+        at: &Location,
+    ) -> Result<Option<&'v Yaml>, TemplateError> {
+        let mut value = value;
+        for _ in 0..MAX_DEPTH {
+            match intrinsic(value, false) {
+                Some((name, arg)) if name == "Fn::If" => {
+                    let items = arg
+                        .as_sequence()
+                        .filter(|items| items.len() == 3)
+                        .ok_or_else(|| {
+                            TemplateError::invalid(at, "Fn::If takes a list of 3 arguments")
+                        })?;
+                    let condition = items[0].as_str().ok_or_else(|| {
+                        TemplateError::invalid(at, "Fn::If takes a condition name first")
+                    })?;
+                    value = if self.condition(condition, at)? {
+                        &items[1]
+                    } else {
+                        &items[2]
+                    };
+                }
+                Some((name, arg)) if name == "Ref" && arg.as_str() == Some("AWS::NoValue") => {
+                    return Ok(None);
+                }
+                _ => return Ok(Some(value)),
+            }
+        }
+        Err(TemplateError::invalid(at, "Fn::If nested too deeply"))
     }
 
     /// The value of the named condition of the `Conditions` section.
@@ -425,13 +465,8 @@ impl<'t> Resolver<'t> {
         if let Some(id) = v.resource_ids.get(target) {
             return Ok(Some(Json::String(id.clone())));
         }
-        if self.template.resource(target).is_some() {
-            return Err(TemplateError::invalid(
-                at,
-                format!(
-                    "resource `{target}` has no local id (give one with --resource-id {target}=ID)"
-                ),
-            ));
+        if let Some(resource) = self.template.resource(target) {
+            return Ok(Some(Json::String(self.physical_id(resource, at)?)));
         }
         Err(TemplateError::invalid(
             at,
@@ -446,8 +481,21 @@ impl<'t> Resolver<'t> {
         at: &Location,
     ) -> Result<Json, TemplateError> {
         let declared_at = Location::new("Parameters", name);
+        let kind = declaration
+            .get("Type")
+            .and_then(Yaml::as_str)
+            .unwrap_or("String");
         let raw = match self.values.parameters.get(name) {
             Some(value) => value.clone(),
+            // The Default of an SSM-typed parameter is the SSM parameter's name, not its value.
+            None if kind.starts_with("AWS::SSM::Parameter::Value<") => {
+                return Err(TemplateError::invalid(
+                    at,
+                    format!(
+                        "parameter `{name}` is read from SSM Parameter Store ({kind}); give its value with --parameter {name}=VALUE"
+                    ),
+                ));
+            }
             None => match declaration.get("Default") {
                 Some(default) => scalar_to_string(&yaml_scalar(default, &declared_at)?)
                     .ok_or_else(|| {
@@ -480,10 +528,10 @@ impl<'t> Resolver<'t> {
                 ));
             }
         }
-        let kind = declaration
-            .get("Type")
-            .and_then(Yaml::as_str)
-            .unwrap_or("String");
+        let kind = kind
+            .strip_prefix("AWS::SSM::Parameter::Value<")
+            .and_then(|k| k.strip_suffix('>'))
+            .unwrap_or(kind);
         Ok(
             if kind == "CommaDelimitedList" || kind.starts_with("List<") {
                 Json::Array(
@@ -503,6 +551,20 @@ impl<'t> Resolver<'t> {
         )
     }
 
+    /// The id a resource without a `--resource-id` has locally: a function's `FunctionName` (its
+    /// name at the invoke endpoint), a stage's `StageName`, else the logical id.
+    fn physical_id(&self, resource: Resource<'_>, at: &Location) -> Result<String, TemplateError> {
+        let named = match resource.kind {
+            "AWS::Serverless::Function" | "AWS::Lambda::Function" => Some("FunctionName"),
+            "AWS::ApiGateway::Stage" | "AWS::ApiGatewayV2::Stage" => Some("StageName"),
+            _ => None,
+        };
+        match named.and_then(|name| resource.property(name)) {
+            Some(value) => self.eval_string(value, at),
+            None => Ok(resource.logical_id.to_owned()),
+        }
+    }
+
     /// `Fn::GetAtt` for the attributes the local stack can know.
     fn attribute(
         &self,
@@ -510,6 +572,13 @@ impl<'t> Resolver<'t> {
         attribute: &str,
         at: &Location,
     ) -> Result<String, TemplateError> {
+        if let Some(value) = self
+            .values
+            .attributes
+            .get(&format!("{resource}.{attribute}"))
+        {
+            return Ok(value.clone());
+        }
         let kind = self
             .template
             .resource(resource)
@@ -544,9 +613,20 @@ impl<'t> Resolver<'t> {
                 v.account_id,
                 id()?
             )),
+            ("AWS::Serverless::Function" | "AWS::Lambda::Function", "Arn") => Ok(format!(
+                "arn:aws:lambda:{}:{}:function:{}",
+                v.region,
+                v.account_id,
+                id()?
+            )),
+            // API Gateway ids are opaque; locally the API's id stands for its root resource.
+            ("AWS::ApiGateway::RestApi", "RootResourceId") => Ok(format!("{}-root", id()?)),
+            ("AWS::ApiGateway::RestApi" | "AWS::ApiGatewayV2::Api", "ApiId" | "RestApiId") => id(),
             _ => Err(TemplateError::invalid(
                 at,
-                format!("Fn::GetAtt {resource}.{attribute} ({kind}) cannot be evaluated locally"),
+                format!(
+                    "Fn::GetAtt {resource}.{attribute} ({kind}) cannot be evaluated locally; give its value with --attribute {resource}.{attribute}=VALUE"
+                ),
             )),
         }
     }

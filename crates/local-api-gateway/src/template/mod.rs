@@ -1,26 +1,45 @@
-//! Reads what the local gateway needs from a SAM template: each API's routes, authorizers and
-//! CORS (HTTP API and REST API), the functions' timeouts and environment, and the Cognito
-//! resources' properties. Nothing about routes or auth lives anywhere else.
+//! Reads a SAM template into the model the local gateway serves ([`crate::model`]): every API of
+//! the template, from each of the three places a template can declare one, and the functions'
+//! timeouts and environment, and the Cognito resources' properties. Nothing about routes or auth
+//! lives anywhere else.
+//!
+//! - [`sam`]: `AWS::Serverless::Api` / `HttpApi` and SAM's implicit APIs, with `Globals`
+//!   ([`globals`]), built from the functions' events the way the SAM translator builds them;
+//! - [`openapi`]: an OpenAPI or Swagger body (`DefinitionBody`, `DefinitionUri`, `Body`, an
+//!   `AWS::Include`);
+//! - [`raw`]: `AWS::ApiGateway::*` and `AWS::ApiGatewayV2::*` resources.
+//!
+//! All three fill a [`definition::Definition`], which becomes the model the same way. A template
+//! the local API cannot serve faithfully is an error naming the resource and property, never a
+//! silently unprotected route; what it serves differently (an integration that cannot run on a
+//! laptop) is a warning.
 //!
 //! CloudFormation's short-form tags (`!Ref`, `!Sub`, `!GetAtt`, `!If`, ...) survive YAML parsing
-//! as tagged values and are evaluated against local values: parameter defaults (or overrides),
-//! pseudo parameters, and the ids of the resources created locally.
+//! as tagged values and are evaluated where they are read, against local values: parameter
+//! defaults (or overrides), pseudo parameters, and the ids of the resources created locally.
 
 mod cognito;
-mod function;
-mod http_api;
+mod definition;
+mod functions;
+mod globals;
 mod intrinsics;
-mod rest_api;
+mod openapi;
+mod raw;
+mod sam;
 
-use std::{fmt, path::Path};
+use std::{
+    collections::BTreeMap,
+    fmt,
+    path::{Path, PathBuf},
+};
 
 use serde_yaml_ng::{Mapping, Value as Yaml};
 
 pub use cognito::create_input;
-pub use function::function_environment;
 pub use intrinsics::{LocalValues, Resolver};
 
 use crate::model::Api;
+use functions::Functions;
 
 /// Where in the template something is: the resource's logical id (or a top-level section) and the
 /// property path inside it.
@@ -84,6 +103,9 @@ impl TemplateError {
 /// A parsed template. Only the sections the local API reads are kept.
 #[derive(Debug, Clone)]
 pub struct Template {
+    /// The folder the template is in: local files it names (`DefinitionUri`, `AWS::Include`)
+    /// are relative to it.
+    dir: PathBuf,
     globals: Mapping,
     parameters: Mapping,
     conditions: Mapping,
@@ -119,10 +141,17 @@ impl Template {
             path: path.display().to_string(),
             source,
         })?;
-        Self::parse(&text)
+        let dir = path.parent().unwrap_or(Path::new("")).to_owned();
+        Self::parse_in(&text, &dir)
     }
 
+    /// A template whose local files are relative to the working directory.
     pub fn parse(text: &str) -> Result<Self, TemplateError> {
+        Self::parse_in(text, Path::new(""))
+    }
+
+    /// A template whose local files are relative to `dir`.
+    pub fn parse_in(text: &str, dir: &Path) -> Result<Self, TemplateError> {
         let root: Yaml = serde_yaml_ng::from_str(text)?;
         let Yaml::Mapping(mut root) = root else {
             return Err(TemplateError::invalid(
@@ -141,6 +170,7 @@ impl Template {
             }
         };
         let template = Self {
+            dir: dir.to_owned(),
             globals: section("Globals")?,
             parameters: section("Parameters")?,
             conditions: section("Conditions")?,
@@ -221,92 +251,170 @@ impl Template {
     }
 }
 
-/// Which kind of API to read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ApiType {
-    /// `AWS::Serverless::HttpApi`
-    Http,
-    /// `AWS::Serverless::Api`
-    Rest,
+/// What a template serves: its APIs, and what the local API serves differently from AWS.
+#[derive(Debug, Clone)]
+pub struct Reading {
+    pub apis: Vec<Api>,
+    pub warnings: Vec<String>,
 }
 
-impl ApiType {
-    fn resource_type(self) -> &'static str {
-        match self {
-            Self::Http => http_api::HTTP_API,
-            Self::Rest => rest_api::REST_API,
+/// Every API of the template, in a stable order: HTTP APIs before REST APIs, each by logical id.
+pub fn read_apis(template: &Template, values: &LocalValues) -> Result<Reading, TemplateError> {
+    globals::check(template)?;
+    let resolver = Resolver::new(template, values);
+    let functions = Functions::read(template, &resolver)?;
+    let mut cx = Context {
+        template,
+        resolver,
+        functions,
+        warnings: Vec::new(),
+    };
+    let mut apis = Vec::new();
+    sam::read(&mut cx, &mut apis)?;
+    raw::read(&mut cx, &mut apis)?;
+    apis.sort_by(|a, b| (a.kind, &a.id).cmp(&(b.kind, &b.id)));
+    for api in &apis {
+        for route in &api.routes {
+            if let crate::model::Integration::Unavailable(what) = &route.integration {
+                cx.warnings.push(format!(
+                    "`{}` {}: {what} cannot run locally; the route answers as API Gateway does when its integration fails",
+                    api.id,
+                    route.route_key()
+                ));
+            }
         }
     }
-
-    fn implicit_id(self) -> &'static str {
-        match self {
-            Self::Http => http_api::IMPLICIT_API,
-            Self::Rest => rest_api::IMPLICIT_API,
-        }
-    }
-
-    fn event_type(self) -> &'static str {
-        match self {
-            Self::Http => "HttpApi",
-            Self::Rest => "Api",
-        }
-    }
-
-    fn api_id_property(self) -> &'static str {
-        match self {
-            Self::Http => "ApiId",
-            Self::Rest => "RestApiId",
-        }
-    }
+    Ok(Reading {
+        apis,
+        warnings: cx.warnings,
+    })
 }
 
-/// The API of type `kind` named `logical_id`, or else the template's only one (SAM's implicit
-/// API counts when an event names no API). `None`: the template has no API of that type.
-pub fn read_api(
+/// The environment `cargo lambda watch` should give the functions (`Environment.Variables`,
+/// with `Globals.Function`'s): NAME=value.
+pub fn function_environment(
     template: &Template,
-    resolver: &Resolver<'_>,
-    kind: ApiType,
-    logical_id: Option<&str>,
-) -> Result<Option<Api>, TemplateError> {
-    let id = match logical_id {
-        Some(id) => id.to_owned(),
-        None => {
-            let mut ids: Vec<String> = template
-                .resources()
-                .filter(|r| r.kind == kind.resource_type())
-                .map(|r| r.logical_id.to_owned())
-                .collect();
-            let implicit = function::events(template, resolver, kind.event_type())?
-                .iter()
-                .any(|e| {
-                    e.properties
-                        .and_then(|p| p.get(kind.api_id_property()))
-                        .is_none()
-                });
-            if implicit {
-                ids.push(kind.implicit_id().to_owned());
-            }
-            match ids.as_slice() {
-                [] => return Ok(None),
-                [one] => one.clone(),
-                _ => {
-                    return Err(TemplateError::invalid(
-                        &Location::new("Resources", ""),
-                        format!(
-                            "the template has several APIs of type {} ({}); name the one to use",
-                            kind.resource_type(),
-                            ids.join(", ")
-                        ),
-                    ));
-                }
-            }
+    values: &LocalValues,
+) -> Result<BTreeMap<String, String>, TemplateError> {
+    let resolver = Resolver::new(template, values);
+    Functions::read(template, &resolver)?.environment(&resolver)
+}
+
+/// What the readers share: the template, its values, its functions, and the warnings so far.
+struct Context<'t> {
+    template: &'t Template,
+    resolver: Resolver<'t>,
+    functions: Functions,
+    warnings: Vec<String>,
+}
+
+impl Context<'_> {
+    /// Whether a resource's `Condition`, if any, holds.
+    fn holds(&self, resource: Resource<'_>) -> Result<bool, TemplateError> {
+        match resource.body.get("Condition").and_then(Yaml::as_str) {
+            Some(condition) => self
+                .resolver
+                .condition(condition, &resource.location().child("Condition")),
+            None => Ok(true),
         }
-    };
-    let api = match kind {
-        ApiType::Http => http_api::read(template, resolver, &id)?,
-        ApiType::Rest => rest_api::read(template, resolver, &id)?,
-    };
-    Ok(Some(api))
+    }
+
+    /// An inline body, with an `Fn::Transform: AWS::Include` of a local file replaced by the
+    /// file (what `sam package` and CloudFormation do with it).
+    fn inline_body(&self, body: &Yaml, at: &Location) -> Result<(Yaml, Location), TemplateError> {
+        let include = match body {
+            Yaml::Mapping(map) if map.len() == 1 => map.get("Fn::Transform"),
+            Yaml::Tagged(tagged) if tagged.tag == "Transform" => Some(&tagged.value),
+            _ => None,
+        };
+        let Some(include) = include else {
+            return Ok((body.clone(), at.clone()));
+        };
+        let at = at.child("Fn::Transform");
+        if include.get("Name").and_then(Yaml::as_str) != Some("AWS::Include") {
+            return Err(TemplateError::invalid(
+                &at,
+                "only the AWS::Include transform is supported in a definition",
+            ));
+        }
+        let location_at = at.child("Parameters.Location");
+        let location = include
+            .get("Parameters")
+            .and_then(|p| p.get("Location"))
+            .ok_or_else(|| TemplateError::invalid(&location_at, "missing"))?;
+        let location = self.resolver.eval_string(location, &location_at)?;
+        self.load_file(&location, &location_at)
+    }
+
+    /// `DefinitionUri` / `BodyS3Location`: a local file (what `sam build` and `sam package`
+    /// take); an S3 location cannot be read here.
+    fn body_file(&self, uri: &Yaml, at: &Location) -> Result<(Yaml, Location), TemplateError> {
+        match uri {
+            Yaml::String(path) => self.load_file(path, at),
+            _ => Err(TemplateError::invalid(
+                at,
+                "an S3 location cannot be read locally; point it at a local file",
+            )),
+        }
+    }
+
+    /// A mapping of names to strings (stage variables, response parameters).
+    fn string_map(
+        &self,
+        value: &Yaml,
+        at: &Location,
+    ) -> Result<BTreeMap<String, String>, TemplateError> {
+        let map = self
+            .resolver
+            .select(value, at)?
+            .and_then(Yaml::as_mapping)
+            .ok_or_else(|| TemplateError::invalid(at, "expected a mapping"))?;
+        let mut found = BTreeMap::new();
+        for (name, value) in map {
+            let name = name
+                .as_str()
+                .ok_or_else(|| TemplateError::invalid(at, "names must be strings"))?;
+            found.insert(
+                name.to_owned(),
+                self.resolver.eval_string(value, &at.child(name))?,
+            );
+        }
+        Ok(found)
+    }
+
+    fn load_file(&self, location: &str, at: &Location) -> Result<(Yaml, Location), TemplateError> {
+        if location.starts_with("s3://") || location.starts_with("https://") {
+            return Err(TemplateError::invalid(
+                at,
+                format!("`{location}` cannot be read locally; point it at a local file"),
+            ));
+        }
+        let path = self.template.dir.join(location);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            TemplateError::invalid(at, format!("cannot read {}: {e}", path.display()))
+        })?;
+        let body = serde_yaml_ng::from_str(&text).map_err(|e| {
+            TemplateError::invalid(at, format!("{} is not YAML or JSON: {e}", path.display()))
+        })?;
+        Ok((body, Location::new(location, "")))
+    }
+}
+
+/// `{Ref: logical_id}`, for asking the resolver what a resource's `Ref` is locally.
+fn ref_to(logical_id: &str) -> Yaml {
+    let mut map = Mapping::new();
+    map.insert(Yaml::from("Ref"), Yaml::from(logical_id));
+    Yaml::Mapping(map)
+}
+
+/// `{Fn::GetAtt: [logical_id, attribute]}`.
+fn get_att(logical_id: &str, attribute: &str) -> Yaml {
+    let mut map = Mapping::new();
+    map.insert(
+        Yaml::from("Fn::GetAtt"),
+        Yaml::Sequence(vec![Yaml::from(logical_id), Yaml::from(attribute)]),
+    );
+    Yaml::Mapping(map)
 }
 
 /// A short description of a YAML value's kind, for error messages.

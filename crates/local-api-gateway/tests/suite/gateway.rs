@@ -7,8 +7,8 @@ use axum::{body::Body, http::Request};
 use local_api_gateway::{
     gateway::AuthOutcome,
     invoke::InvokeError,
+    model::ApiKind,
     model::{AuthorizerConfig, IdentitySource, Integration},
-    template::ApiType,
 };
 use serde_json::{Value, json};
 
@@ -21,13 +21,13 @@ const ORIGIN: &str = "http://localhost:5173";
 type Api = TestGateway<Recorder>;
 
 /// The template's API of `kind`, with keys generated at test time and a recording invoker.
-fn gateway_of(kind: ApiType, answer: Result<Value, InvokeError>) -> (Api, Recorder) {
+fn gateway_of(kind: ApiKind, answer: Result<Value, InvokeError>) -> (Api, Recorder) {
     gateway_with(kind, answer, |_| {})
 }
 
 /// Like [`gateway_of`], with the API read from the template changed by `change` first.
 fn gateway_with(
-    kind: ApiType,
+    kind: ApiKind,
     answer: Result<Value, InvokeError>,
     change: impl FnOnce(&mut local_api_gateway::model::Api),
 ) -> (Api, Recorder) {
@@ -38,11 +38,11 @@ fn gateway_with(
 }
 
 fn local_api(answer: Result<Value, InvokeError>) -> (Api, Recorder) {
-    gateway_of(ApiType::Http, answer)
+    gateway_of(ApiKind::Http, answer)
 }
 
 fn rest_api(answer: Result<Value, InvokeError>) -> (Api, Recorder) {
-    gateway_of(ApiType::Rest, answer)
+    gateway_of(ApiKind::Rest, answer)
 }
 
 fn ok_function() -> Result<Value, InvokeError> {
@@ -500,12 +500,12 @@ async fn a_host_the_function_could_not_parse_is_a_400() {
 async fn the_integration_timeout_wins_when_it_is_shorter_than_the_functions() {
     for (kind, status, body) in [
         (
-            ApiType::Http,
+            ApiKind::Http,
             503,
             json!({"message": "Service Unavailable"}),
         ),
         (
-            ApiType::Rest,
+            ApiKind::Rest,
             504,
             json!({"message": "Endpoint request timed out"}),
         ),
@@ -520,7 +520,7 @@ async fn the_integration_timeout_wins_when_it_is_shorter_than_the_functions() {
                 lambda.timeout = Duration::from_secs(2);
             },
         );
-        let uri = if kind == ApiType::Http {
+        let uri = if kind == ApiKind::Http {
             "/hello"
         } else {
             "/dev/hello"
@@ -713,7 +713,7 @@ async fn rest_preflight_is_sams_mock_method_without_auth() {
 
 #[tokio::test]
 async fn rest_preflight_with_sams_default_needs_a_token() {
-    let (api, _) = gateway_with(ApiType::Rest, ok_function(), |api| {
+    let (api, _) = gateway_with(ApiKind::Rest, ok_function(), |api| {
         let preflight = api
             .routes
             .iter_mut()
@@ -852,7 +852,7 @@ async fn request_ids_look_like_api_gateways_and_differ() {
 
 #[tokio::test]
 async fn a_rest_root_resource_is_the_stage_itself() {
-    let (api, recorder) = gateway_with(ApiType::Rest, ok_function(), |api| {
+    let (api, recorder) = gateway_with(ApiKind::Rest, ok_function(), |api| {
         api.routes[0].path = "/".into();
     });
     for uri in ["/dev", "/dev/"] {
@@ -872,7 +872,7 @@ async fn a_rest_root_resource_is_the_stage_itself() {
 
 #[tokio::test]
 async fn a_query_string_identity_source_is_read_by_name() {
-    let (api, _) = gateway_with(ApiType::Http, ok_function(), |api| {
+    let (api, _) = gateway_with(ApiKind::Http, ok_function(), |api| {
         let Some(AuthorizerConfig::Jwt(jwt)) = api.authorizers.get_mut("CognitoJwt") else {
             panic!("the template's JWT authorizer");
         };
@@ -962,7 +962,7 @@ async fn an_http_preflight_for_a_method_cors_does_not_allow_gets_no_cors_headers
 #[tokio::test]
 async fn exposed_headers_are_listed_when_configured() {
     let (plain, _) = local_api(ok_function());
-    let (exposing, _) = gateway_with(ApiType::Http, ok_function(), |api| {
+    let (exposing, _) = gateway_with(ApiKind::Http, ok_function(), |api| {
         let cors = api.cors.as_mut().expect("CORS");
         cors.expose_headers = vec!["x-request-id".into(), "x-other".into()];
     });
@@ -987,7 +987,7 @@ async fn sams_preflight_lists_the_paths_methods_when_allow_methods_is_not_set() 
             "        PostHelloRest:\n          Type: Api\n          Properties:\n            RestApiId: !Ref RestApi\n            Method: POST\n            Path: /hello\n        GetHelloRest:\n",
         );
     assert_ne!(template, TEMPLATE);
-    let api = gateway(read(&template, ApiType::Rest), Recorder::new(ok_function()));
+    let api = gateway(read(&template, ApiKind::Rest), Recorder::new(ok_function()));
     let preflight = Request::builder()
         .method("OPTIONS")
         .uri("/dev/hello")
@@ -1012,7 +1012,7 @@ async fn rest_gateway_responses_pick_the_specific_type_then_the_class_default() 
         status,
         headers: vec![("x-class".into(), value.into())],
     };
-    let (api, _) = gateway_with(ApiType::Rest, Ok(json!("not a proxy result")), |api| {
+    let (api, _) = gateway_with(ApiKind::Rest, Ok(json!("not a proxy result")), |api| {
         api.gateway_responses = [
             ("DEFAULT_4XX".to_owned(), response(None, "4xx")),
             ("DEFAULT_5XX".to_owned(), response(None, "5xx")),
@@ -1054,7 +1054,7 @@ async fn rest_gateway_responses_pick_the_specific_type_then_the_class_default() 
 #[tokio::test]
 async fn rest_base64_bodies_are_decoded_only_for_an_accepted_binary_type() {
     let (api, _) = gateway_with(
-        ApiType::Rest,
+        ApiKind::Rest,
         Ok(json!({"statusCode": 200, "body": "aGk=", "isBase64Encoded": true})),
         |api| {
             api.binary_media_types = vec!["image/png".into()];

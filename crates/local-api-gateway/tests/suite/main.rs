@@ -14,4 +14,5 @@ mod invoke;
 mod jwt_authorizer;
 mod keys;
 mod properties;
+mod readers;
 mod template;

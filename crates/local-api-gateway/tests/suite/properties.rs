@@ -16,7 +16,8 @@ use local_api_gateway::{
     },
     event::{v1, v2},
     invoke::{Invoke, InvokeError},
-    template::{ApiType, Resolver, Template, create_input, read_api},
+    model::ApiKind,
+    template::{Resolver, Template, create_input, read_apis},
     verify::Refusal,
 };
 use proptest::prelude::*;
@@ -318,7 +319,7 @@ proptest! {
         extra in prop::collection::vec(("x-[a-z0-9-]{1,12}", "[ -~]{0,40}"), 0..4),
         body in prop::collection::vec(any::<u8>(), 0..128),
     ) {
-        let kind = if rest { ApiType::Rest } else { ApiType::Http };
+        let kind = if rest { ApiKind::Rest } else { ApiKind::Http };
         let api = gateway(kind);
         let mut request = Request::builder()
             .method(method.as_str())
@@ -396,14 +397,13 @@ proptest! {
         if let Ok(template) = Template::parse(&text) {
             let values = local_values();
             let resolver = Resolver::new(&template, &values);
-            let _ = read_api(&template, &resolver, ApiType::Http, None);
-            let _ = read_api(&template, &resolver, ApiType::Rest, None);
+            let _ = read_apis(&template, &values);
             let _ = create_input(&template, &resolver, "UserPool");
             let _ = create_input(&template, &resolver, "UserPoolClient");
         }
     }
 }
 
-fn gateway(kind: ApiType) -> TestGateway<Ok200> {
+fn gateway(kind: ApiKind) -> TestGateway<Ok200> {
     support::gateway(read(TEMPLATE, kind), Ok200)
 }

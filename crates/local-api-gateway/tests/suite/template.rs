@@ -10,26 +10,33 @@ use local_api_gateway::{
         RouteAuth, Stage,
     },
     template::{
-        ApiType, LocalValues, Resolver, Template, create_input, function_environment, read_api,
+        LocalValues, Reading, Resolver, Template, create_input, function_environment, read_apis,
     },
 };
 use serde_json::json;
 
 use crate::support::{CLIENT, ISSUER, POOL, TEMPLATE, local_values as values};
 
-fn read(text: &str, values: &LocalValues, kind: ApiType) -> Result<Api, String> {
+fn reading(text: &str, values: &LocalValues) -> Result<Reading, String> {
     let template = Template::parse(text).map_err(|e| e.to_string())?;
-    read_api(&template, &Resolver::new(&template, values), kind, None)
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| "no API of that type".to_owned())
+    read_apis(&template, values).map_err(|e| e.to_string())
+}
+
+/// The served API of `kind` (the template has one of each).
+fn read(text: &str, values: &LocalValues, kind: ApiKind) -> Result<Api, String> {
+    reading(text, values)?
+        .apis
+        .into_iter()
+        .find(|api| api.kind == kind)
+        .ok_or_else(|| format!("no {} is served", kind.name()))
 }
 
 fn api_of(text: &str, values: &LocalValues) -> Result<Api, String> {
-    read(text, values, ApiType::Http)
+    read(text, values, ApiKind::Http)
 }
 
 fn rest_of(text: &str, values: &LocalValues) -> Result<Api, String> {
-    read(text, values, ApiType::Rest)
+    read(text, values, ApiKind::Rest)
 }
 
 /// The real template with `from` replaced by `to` (which must occur).
@@ -42,11 +49,7 @@ fn variant(from: &str, to: &str) -> String {
 }
 
 fn error_of(text: &str) -> String {
-    api_of(text, &values()).expect_err("the template should be refused")
-}
-
-fn rest_error_of(text: &str) -> String {
-    rest_of(text, &values()).expect_err("the template should be refused")
+    reading(text, &values()).expect_err("the template should be refused")
 }
 
 fn hello(timeout: u64) -> FunctionTarget {
@@ -179,7 +182,7 @@ fn the_functions_environment_comes_from_the_template() {
     values
         .parameters
         .insert("AllowedOrigin".into(), "https://app.example.com".into());
-    let env = function_environment(&template, &Resolver::new(&template, &values)).unwrap();
+    let env = function_environment(&template, &values).unwrap();
     assert_eq!(
         env,
         BTreeMap::from([("ALLOWED_ORIGIN".into(), "https://app.example.com".into())])
@@ -273,12 +276,16 @@ fn the_client_input_follows_the_template() {
 }
 
 #[test]
-fn a_resource_without_a_local_id_is_named() {
-    let err = api_of(TEMPLATE, &LocalValues::default()).unwrap_err();
-    assert!(
-        err.contains("`HttpApi`") && err.contains("resource `UserPool` has no local id"),
-        "{err}"
+fn without_a_local_id_a_resources_ref_is_its_logical_id() {
+    let api = api_of(TEMPLATE, &LocalValues::default()).unwrap();
+    let Some(AuthorizerConfig::Jwt(jwt)) = api.authorizers.get("CognitoJwt") else {
+        panic!("the JWT authorizer");
+    };
+    assert_eq!(
+        jwt.issuer,
+        "https://cognito-idp.us-east-1.amazonaws.com/UserPool"
     );
+    assert_eq!(jwt.audience, ["UserPoolClient"]);
 }
 
 #[test]
@@ -324,7 +331,7 @@ fn rest_methods_without_authorizer_with_scopes_and_several_pools() {
         &format!(
             "{REST_EVENT}            Auth:\n              Authorizer: NONE\n        \
              RestAdmin:\n          Type: Api\n          Properties:\n            RestApiId: !Ref RestApi\n            \
-             Method: any\n            Path: /admin/{{proxy+}}\n            Auth:\n              AuthorizationScopes: [hello/admin]\n"
+             Method: any\n            Path: /admin/{{proxy+}}\n            Auth:\n              Authorizer: CognitoUserPool\n              AuthorizationScopes: [hello/admin]\n"
         ),
     )
     .replacen(
@@ -432,11 +439,12 @@ fn broken_rest_apis_are_errors_that_name_the_resource_and_property() {
                 "            UserPoolArn: !GetAtt UserPool.Arn\n",
                 "            FunctionArn: arn:aws:lambda:x\n",
             ),
-            "`RestApi` property `Auth.Authorizers.CognitoUserPool`: Lambda authorizers are not supported",
+            "`RestApi` property `Auth.Authorizers.CognitoUserPool`: Lambda authorizers are not supported by the local API (`CognitoUserPool` protects `HelloFunction` property `Events.GetHelloRest.Properties`)",
         ),
         (
+            // No UserPoolArn: SAM reads it as a Lambda authorizer.
             variant("            UserPoolArn: !GetAtt UserPool.Arn\n", ""),
-            "`RestApi` property `Auth.Authorizers.CognitoUserPool.UserPoolArn`: missing",
+            "`RestApi` property `Auth.Authorizers.CognitoUserPool`: Lambda authorizers are not supported",
         ),
         (
             variant(
@@ -450,25 +458,25 @@ fn broken_rest_apis_are_errors_that_name_the_resource_and_property() {
                 "        DefaultAuthorizer: CognitoUserPool",
                 "        DefaultAuthorizer: Nope",
             ),
-            "`RestApi` property `Auth.DefaultAuthorizer`: no authorizer named `Nope`",
+            "`RestApi` property `Auth.DefaultAuthorizer`: Unable to set DefaultAuthorizer because 'Nope' was not defined in 'Authorizers'",
         ),
         (
             variant(
                 REST_EVENT,
                 &format!("{REST_EVENT}            Auth:\n              Authorizer: Missing\n"),
             ),
-            "`HelloFunction` property `Events.GetHelloRest.Properties.Auth.Authorizer`: no authorizer named `Missing`",
+            "`HelloFunction` property `Events.GetHelloRest.Properties.Auth.Authorizer`: Unable to set Authorizer [Missing] because it wasn't defined in the API's Authorizers",
         ),
         (
             variant(
                 REST_EVENT,
                 &format!("{REST_EVENT}            Auth:\n              ApiKeyRequired: true\n"),
             ),
-            "`HelloFunction` property `Events.GetHelloRest.Properties.Auth.ApiKeyRequired`: not supported",
+            "`HelloFunction` property `Events.GetHelloRest.Properties.Auth.ApiKeyRequired`: API keys are not supported",
         ),
         (
             variant("      StageName: !Ref Stage\n", ""),
-            "`RestApi` property `StageName`: missing",
+            "`RestApi` property `StageName`: Missing required property 'StageName'",
         ),
         (
             variant(
@@ -479,7 +487,7 @@ fn broken_rest_apis_are_errors_that_name_the_resource_and_property() {
         ),
         (
             variant("        MaxAge: \"'600'\"", "        MaxAge: 600"),
-            "`RestApi` property `Cors.MaxAge`: `600`: SAM needs the value in single quotes",
+            "`RestApi` property `Cors.MaxAge`: `600`: API Gateway needs the value in single quotes",
         ),
         (
             variant(
@@ -493,29 +501,32 @@ fn broken_rest_apis_are_errors_that_name_the_resource_and_property() {
                 "      OpenApiVersion: \"3.0.1\"\n",
                 "      DefinitionBody: {}\n",
             ),
-            "`RestApi` property `DefinitionBody`: not supported by the local API",
+            "`RestApi` property `DefinitionBody`: not an OpenAPI document: it has neither `openapi` nor `swagger`",
         ),
         (
             variant(
                 "            RestApiId: !Ref RestApi",
-                "            RestApiId: RestApi",
+                "            RestApiId: !GetAtt RestApi.RootResourceId",
             ),
-            "`HelloFunction` property `Events.GetHelloRest.Properties.RestApiId`: expected `!Ref <API>`",
+            "`HelloFunction` property `Events.GetHelloRest.Properties.RestApiId`: expected `!Ref <API>` or the API's logical id",
         ),
         (
-            variant("          Type: Api\n", "          Type: Schedule\n"),
-            "`RestApi`: no function has an Api event for this API",
+            variant(
+                "            RestApiId: !Ref RestApi",
+                "            RestApiId: !Ref Nope",
+            ),
+            "`HelloFunction` property `Events.GetHelloRest.Properties.RestApiId`: RestApiId must be a valid reference to an 'AWS::Serverless::Api' resource in same template",
         ),
         (
             variant(
                 "Resources:\n",
-                "Globals:\n  Api:\n    Cors: \"'*'\"\n\nResources:\n",
+                "Globals:\n  Api:\n    StageName: v2\n\nResources:\n",
             ),
-            "`Globals` property `Api.Cors`: not supported by the local API",
+            "`Globals` property `Api.StageName`: SAM does not allow `StageName` in Globals.Api",
         ),
     ];
     for (text, expected) in cases {
-        let err = rest_error_of(&text);
+        let err = error_of(&text);
         assert!(err.contains(expected), "expected {expected:?} in {err:?}");
     }
 }
@@ -528,7 +539,7 @@ fn broken_templates_are_errors_that_name_the_resource_and_property() {
                 "            Path: /hello\n",
                 "            Path: /hello\n            Auth:\n              Authorizer: Missing\n",
             ),
-            "`HelloFunction` property `Events.GetHello.Properties.Auth.Authorizer`: no authorizer named `Missing`",
+            "`HelloFunction` property `Events.GetHello.Properties.Auth.Authorizer`: Unable to set Authorizer [Missing] because it wasn't defined in the API's Authorizers",
         ),
         (
             variant("            Path: /hello", "            Path: hello"),
@@ -540,17 +551,10 @@ fn broken_templates_are_errors_that_name_the_resource_and_property() {
         ),
         (
             variant(
-                "            Path: /hello\n",
-                "            Path: /hello\n            PayloadFormatVersion: \"1.0\"\n",
-            ),
-            "`HelloFunction` property `Events.GetHello.Properties.PayloadFormatVersion`: payload format 1.0 is not supported",
-        ),
-        (
-            variant(
                 "            IdentitySource: $request.header.Authorization\n",
                 "            FunctionArn: arn:aws:lambda:x\n",
             ),
-            "`HttpApi` property `Auth.Authorizers.CognitoJwt`: Lambda authorizers are not supported",
+            "`HttpApi` property `Auth.Authorizers.CognitoJwt.IdentitySource`: a JWT authorizer must define 'IdentitySource'",
         ),
         (
             variant(
@@ -571,29 +575,11 @@ fn broken_templates_are_errors_that_name_the_resource_and_property() {
                 "        DefaultAuthorizer: CognitoJwt",
                 "        DefaultAuthorizer: Nope",
             ),
-            "`HttpApi` property `Auth.DefaultAuthorizer`: no authorizer named `Nope`",
+            "`HttpApi` property `Auth.DefaultAuthorizer`: Unable to set DefaultAuthorizer because 'Nope' was not defined in 'Authorizers'",
         ),
         (
             variant("        MaxAge: 600", "        MaxAge: soon"),
             "`HttpApi` property `CorsConfiguration.MaxAge`: expected a number of seconds",
-        ),
-        (
-            variant(
-                "            ApiId: !Ref HttpApi",
-                "            ApiId: HttpApi",
-            ),
-            "`HelloFunction` property `Events.GetHello.Properties.ApiId`: expected `!Ref <API>`",
-        ),
-        (
-            variant(
-                "Resources:\n",
-                "Globals:\n  HttpApi:\n    Auth:\n      DefaultAuthorizer: NONE\n\nResources:\n",
-            ),
-            "`Globals` property `HttpApi.Auth`: not supported by the local API",
-        ),
-        (
-            variant("          Type: HttpApi\n", "          Type: Schedule\n"),
-            "`HttpApi`: no function has an HttpApi event for this API",
         ),
         (
             variant("      Timeout: 5\n", "      Timeout: 0\n"),
@@ -635,29 +621,26 @@ fn a_duplicate_route_is_an_error() {
         "            Path: /hello\n        Again:\n          Type: HttpApi\n          Properties:\n            \
          ApiId: !Ref HttpApi\n            Method: GET\n            Path: /hello\n",
     );
-    assert!(error_of(&text).contains("route `GET /hello` is already defined by HelloFunction"));
+    let err = error_of(&text);
+    assert!(
+        err.contains("`HelloFunction` property `Events.Again.Properties`: API method 'get' defined multiple times for path '/hello'"),
+        "{err}"
+    );
 }
 
 #[test]
-fn two_http_apis_need_a_choice() {
+fn every_api_is_read_and_one_without_routes_is_left_out_with_a_warning() {
     let text = variant(
         "  HttpApiAccessLogs:\n",
         "  SecondApi:\n    Type: AWS::Serverless::HttpApi\n\n  HttpApiAccessLogs:\n",
     );
-    assert!(error_of(&text).contains(
-        "several APIs of type AWS::Serverless::HttpApi (HttpApi, SecondApi); name the one to use"
-    ));
-    let template = Template::parse(&text).unwrap();
-    let values = values();
-    let api = read_api(
-        &template,
-        &Resolver::new(&template, &values),
-        ApiType::Http,
-        Some("HttpApi"),
-    )
-    .unwrap()
-    .unwrap();
-    assert_eq!(api.routes.len(), 1);
+    let reading = reading(&text, &values()).unwrap();
+    let ids: Vec<&str> = reading.apis.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(ids, ["HttpApi", "RestApi"]);
+    assert_eq!(
+        reading.warnings,
+        ["`SecondApi`: the API has no routes; it is not served"]
+    );
 }
 
 #[test]
@@ -685,22 +668,14 @@ fn function_timeouts_come_from_the_function_or_globals() {
 }
 
 #[test]
-fn a_template_without_a_rest_api_has_none() {
-    let text = variant("          Type: Api\n", "          Type: Schedule\n").replacen(
-        "  RestApi:\n    Type: AWS::Serverless::Api\n",
-        "  RestApi:\n    Type: AWS::Serverless::Other\n",
-        1,
+fn an_api_no_event_reaches_is_not_served() {
+    let text = variant("          Type: Api\n", "          Type: Schedule\n");
+    let reading = reading(&text, &values()).unwrap();
+    assert!(reading.apis.iter().all(|api| api.kind == ApiKind::Http));
+    assert_eq!(
+        reading.warnings,
+        ["`RestApi`: the API has no routes; it is not served"]
     );
-    let template = Template::parse(&text).unwrap();
-    let values = values();
-    let found = read_api(
-        &template,
-        &Resolver::new(&template, &values),
-        ApiType::Rest,
-        None,
-    )
-    .unwrap();
-    assert!(found.is_none());
 }
 
 #[test]
@@ -709,8 +684,7 @@ fn a_function_whose_condition_is_false_has_no_routes() {
         "  HelloFunction:\n    Type: AWS::Serverless::Function\n",
         "  HelloFunction:\n    Type: AWS::Serverless::Function\n    Condition: IsProd\n",
     );
-    assert!(error_of(&text).contains("no function has an HttpApi event"));
-    assert!(rest_error_of(&text).contains("no function has an Api event"));
+    assert!(reading(&text, &values()).unwrap().apis.is_empty());
     let mut prod = values();
     prod.parameters.insert("Stage".into(), "prod".into());
     assert_eq!(api_of(&text, &prod).unwrap().routes.len(), 1);

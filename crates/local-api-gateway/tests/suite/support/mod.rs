@@ -21,7 +21,8 @@ use local_api_gateway::{
     invoke::{Invoke, InvokeError},
     keys::KeyCache,
     model::Api,
-    template::{ApiType, LocalValues, Resolver, Template, read_api},
+    model::ApiKind,
+    template::{LocalValues, Template, read_apis},
     verify::Verifier,
 };
 use serde_json::Value;
@@ -101,13 +102,17 @@ impl Invoke for NoFunctions {
     }
 }
 
-/// The API of `kind` read from `template` with [`local_values`].
-pub fn read(template: &str, kind: ApiType) -> Api {
+/// The only API of `kind` read from `template` with [`local_values`].
+pub fn read(template: &str, kind: ApiKind) -> Api {
     let template = Template::parse(template).unwrap();
-    let values = local_values();
-    read_api(&template, &Resolver::new(&template, &values), kind, None)
+    let mut apis: Vec<Api> = read_apis(&template, &local_values())
         .unwrap()
-        .unwrap()
+        .apis
+        .into_iter()
+        .filter(|api| api.kind == kind)
+        .collect();
+    assert_eq!(apis.len(), 1, "one API of kind {kind:?}");
+    apis.remove(0)
 }
 
 pub type TestGateway<I> = Gateway<Shared, I>;

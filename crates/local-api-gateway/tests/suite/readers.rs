@@ -1,0 +1,904 @@
+//! The template readers, rule by rule: SAM's own rules (each test names where the SAM translator
+//! has it, samtranslator 1.115), OpenAPI bodies, raw CloudFormation resources. The expected
+//! routes are written from SAM's and API Gateway's documentation, not from this code's output.
+
+use std::{collections::BTreeMap, path::Path};
+
+use local_api_gateway::{
+    model::{
+        Api, ApiKind, AuthorizerConfig, CorsConfig, Integration, MockResponse, PayloadVersion,
+        RouteAuth, Stage,
+    },
+    template::{LocalValues, Reading, Template, read_apis},
+};
+
+use crate::support::local_values;
+
+fn reading_with(text: &str, values: &LocalValues) -> Result<Reading, String> {
+    let template = Template::parse_in(
+        text,
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/readers")
+            .as_path(),
+    )
+    .map_err(|e| e.to_string())?;
+    read_apis(&template, values).map_err(|e| e.to_string())
+}
+
+fn reading(text: &str) -> Reading {
+    reading_with(text, &local_values()).unwrap()
+}
+
+fn error(text: &str) -> String {
+    reading_with(text, &local_values()).expect_err("the template should be refused")
+}
+
+fn api<'r>(reading: &'r Reading, id: &str) -> &'r Api {
+    reading
+        .apis
+        .iter()
+        .find(|api| api.id == id)
+        .unwrap_or_else(|| panic!("no API {id} among {:?}", ids(reading)))
+}
+
+fn ids(reading: &Reading) -> Vec<&str> {
+    reading.apis.iter().map(|a| a.id.as_str()).collect()
+}
+
+/// Each route as `METHOD path -> target | authorization`, sorted.
+fn routes(api: &Api) -> Vec<String> {
+    let mut routes: Vec<String> = api
+        .routes
+        .iter()
+        .map(|route| {
+            let target = match &route.integration {
+                Integration::Lambda(lambda) => format!(
+                    "{}@{}",
+                    lambda.function.name,
+                    match lambda.payload {
+                        PayloadVersion::V1 => "1.0",
+                        PayloadVersion::V2 => "2.0",
+                    }
+                ),
+                Integration::Mock(mock) => format!("MOCK {}", mock.status),
+                Integration::Unavailable(what) => format!("unavailable: {what}"),
+            };
+            let auth = match &route.auth {
+                RouteAuth::None => "open".to_owned(),
+                RouteAuth::Authorizer { name, scopes } if scopes.is_empty() => name.clone(),
+                RouteAuth::Authorizer { name, scopes } => format!("{name}[{}]", scopes.join(" ")),
+            };
+            format!("{} -> {target} | {auth}", route.route_key())
+        })
+        .collect();
+    routes.sort();
+    routes
+}
+
+fn stage_names(api: &Api) -> Vec<&str> {
+    api.stages.iter().map(|s| s.name.as_str()).collect()
+}
+
+const HEAD: &str = "Transform: AWS::Serverless-2016-10-31\n";
+
+/// A function `Fn` (invoked as `fn`) with the given events.
+fn function(name: &str, events: &str) -> String {
+    format!(
+        "  {name}:\n    Type: AWS::Serverless::Function\n    Metadata:\n      BuildProperties:\n        Binary: {}\n    Properties:\n      Runtime: provided.al2023\n      Handler: bootstrap\n      Events:\n{events}",
+        name.to_ascii_lowercase()
+    )
+}
+
+const POOL: &str = "  Pool:\n    Type: AWS::Cognito::UserPool\n  Client:\n    Type: AWS::Cognito::UserPoolClient\n    Properties:\n      UserPoolId: !Ref Pool\n";
+
+// ---- implicit APIs (plugins/api/implicit_rest_api_plugin.py, implicit_http_api_plugin.py) ----
+
+#[test]
+fn events_without_an_api_go_to_the_implicit_apis() {
+    let text = format!(
+        "{HEAD}Resources:\n{}",
+        function(
+            "Fn",
+            "        Rest:\n          Type: Api\n          Properties:\n            Path: /items/{id}\n            Method: get\n        \
+             Http:\n          Type: HttpApi\n          Properties:\n            Path: /items\n            Method: post\n        \
+             CatchAll:\n          Type: HttpApi\n"
+        )
+    );
+    let reading = reading(&text);
+    assert_eq!(ids(&reading), ["ServerlessHttpApi", "ServerlessRestApi"]);
+    let http = api(&reading, "ServerlessHttpApi");
+    assert_eq!(
+        routes(http),
+        ["$default -> fn@2.0 | open", "POST /items -> fn@2.0 | open"],
+        "an HttpApi event with neither Path nor Method is the $default route"
+    );
+    assert_eq!(stage_names(http), ["$default"]);
+    let rest = api(&reading, "ServerlessRestApi");
+    assert_eq!(routes(rest), ["GET /items/{id} -> fn@1.0 | open"]);
+    assert_eq!(
+        stage_names(rest),
+        ["Prod", "Stage"],
+        "SAM's deployment also makes a stage named Stage unless OpenApiVersion is set"
+    );
+}
+
+#[test]
+fn globals_reach_the_implicit_apis() {
+    let text = format!(
+        "{HEAD}Globals:\n  Api:\n    OpenApiVersion: 3.0.1\n    Variables:\n      color: blue\n    Auth:\n      DefaultAuthorizer: Cognito\n      \
+         Authorizers:\n        Cognito:\n          UserPoolArn: !GetAtt Pool.Arn\n  HttpApi:\n    Auth:\n      DefaultAuthorizer: Jwt\n      \
+         Authorizers:\n        Jwt:\n          IdentitySource: $request.header.Authorization\n          JwtConfiguration:\n            \
+         issuer: !Sub https://cognito-idp.${{AWS::Region}}.amazonaws.com/${{Pool}}\n            audience: [!Ref Client]\n  \
+         Function:\n    Timeout: 12\nResources:\n{POOL}{}",
+        function(
+            "Fn",
+            "        Rest:\n          Type: Api\n          Properties:\n            Path: /a\n            Method: get\n        \
+             Http:\n          Type: HttpApi\n          Properties:\n            Path: /b\n            Method: get\n"
+        )
+    );
+    let reading = reading(&text);
+    let rest = api(&reading, "ServerlessRestApi");
+    assert_eq!(routes(rest), ["GET /a -> fn@1.0 | Cognito"]);
+    assert_eq!(
+        rest.stages,
+        [Stage {
+            name: "Prod".into(),
+            variables: BTreeMap::from([("color".into(), "blue".into())]),
+        }]
+    );
+    let http = api(&reading, "ServerlessHttpApi");
+    assert_eq!(routes(http), ["GET /b -> fn@2.0 | Jwt"]);
+    assert_eq!(
+        http.routes[0].function().unwrap().timeout.as_secs(),
+        12,
+        "Globals.Function.Timeout"
+    );
+}
+
+#[test]
+fn an_explicit_api_next_to_an_implicit_one_and_a_bare_logical_id() {
+    let text = format!(
+        "{HEAD}Resources:\n  Mine:\n    Type: AWS::Serverless::Api\n    Properties:\n      StageName: v1\n{}",
+        function(
+            "Fn",
+            "        Implicit:\n          Type: Api\n          Properties:\n            Path: /a\n            Method: get\n        \
+             ByRef:\n          Type: Api\n          Properties:\n            RestApiId: !Ref Mine\n            Path: /b\n            Method: get\n        \
+             ById:\n          Type: Api\n          Properties:\n            RestApiId: Mine\n            Path: /c\n            Method: get\n"
+        )
+    );
+    let reading = reading(&text);
+    assert_eq!(
+        routes(api(&reading, "ServerlessRestApi")),
+        ["GET /a -> fn@1.0 | open"]
+    );
+    assert_eq!(
+        routes(api(&reading, "Mine")),
+        ["GET /b -> fn@1.0 | open", "GET /c -> fn@1.0 | open"],
+        "SAM takes a bare logical id as well as !Ref (push.py get_rest_api_id_string)"
+    );
+    assert_eq!(stage_names(api(&reading, "Mine")), ["v1", "Stage"]);
+}
+
+#[test]
+fn a_resource_named_like_an_implicit_api_is_replaced_by_it() {
+    let text = format!(
+        "{HEAD}Resources:\n  ServerlessRestApi:\n    Type: AWS::Serverless::Api\n    Properties:\n      StageName: mine\n      \
+         Auth:\n        DefaultAuthorizer: AWS_IAM\n{}",
+        function(
+            "Fn",
+            "        A:\n          Type: Api\n          Properties:\n            Path: /a\n            Method: get\n"
+        )
+    );
+    let reading = reading(&text);
+    let rest = api(&reading, "ServerlessRestApi");
+    assert_eq!(routes(rest), ["GET /a -> fn@1.0 | open"]);
+    assert_eq!(stage_names(rest), ["Prod", "Stage"]);
+    assert!(
+        reading.warnings[0].contains("SAM replaces a resource of this name"),
+        "{:?}",
+        reading.warnings
+    );
+}
+
+#[test]
+fn a_function_whose_condition_is_false_adds_no_route() {
+    let text = format!(
+        "{HEAD}Parameters:\n  On:\n    Type: String\n    Default: 'no'\nConditions:\n  Enabled: !Equals [!Ref On, 'yes']\nResources:\n{}{}",
+        function("Always", "        A:\n          Type: HttpApi\n          Properties:\n            Path: /a\n            Method: get\n"),
+        function("Sometimes", "        B:\n          Type: HttpApi\n          Properties:\n            Path: /b\n            Method: get\n")
+            .replacen("    Type: AWS::Serverless::Function\n", "    Type: AWS::Serverless::Function\n    Condition: Enabled\n", 1)
+    );
+    assert_eq!(
+        routes(api(&reading(&text), "ServerlessHttpApi")),
+        ["GET /a -> always@2.0 | open"]
+    );
+    let mut on = local_values();
+    on.parameters.insert("On".into(), "yes".into());
+    let reading = reading_with(&text, &on).unwrap();
+    assert_eq!(
+        routes(api(&reading, "ServerlessHttpApi")),
+        [
+            "GET /a -> always@2.0 | open",
+            "GET /b -> sometimes@2.0 | open"
+        ]
+    );
+}
+
+// ---- Globals (plugins/globals/globals.py) ----
+
+#[test]
+fn globals_merge_maps_deeply_and_the_resource_wins_else() {
+    let text = format!(
+        "{HEAD}Globals:\n  Api:\n    Auth:\n      DefaultAuthorizer: Global\n      Authorizers:\n        Global:\n          UserPoolArn: !GetAtt Pool.Arn\n          \
+         AuthorizationScopes: [g/read]\n    BinaryMediaTypes: [image~1png]\nResources:\n{POOL}  Api:\n    Type: AWS::Serverless::Api\n    Properties:\n      \
+         StageName: dev\n      OpenApiVersion: '3.0.1'\n      BinaryMediaTypes: [image~1gif]\n      Auth:\n        Authorizers:\n          Local:\n            UserPoolArn: !GetAtt Pool.Arn\n          \
+         Global:\n            Identity:\n              Header: X-Token\n  Ignoring:\n    Type: AWS::Serverless::Api\n    IgnoreGlobals: [Auth]\n    Properties:\n      StageName: dev\n      OpenApiVersion: '3.0.1'\n{}",
+        function(
+            "Fn",
+            "        Inherited:\n          Type: Api\n          Properties:\n            RestApiId: !Ref Api\n            Path: /a\n            Method: get\n        \
+             Local:\n          Type: Api\n          Properties:\n            RestApiId: !Ref Api\n            Path: /b\n            Method: get\n            Auth:\n              Authorizer: Local\n        \
+             Ignored:\n          Type: Api\n          Properties:\n            RestApiId: !Ref Ignoring\n            Path: /c\n            Method: get\n"
+        )
+    );
+    let reading = reading(&text);
+    let merged = api(&reading, "Api");
+    assert_eq!(
+        routes(merged),
+        [
+            "GET /a -> fn@1.0 | Global[g/read]",
+            "GET /b -> fn@1.0 | Local"
+        ],
+        "the default authorizer and its scopes come from Globals"
+    );
+    let Some(AuthorizerConfig::Cognito(global)) = merged.authorizers.get("Global") else {
+        panic!("the Global authorizer, assembled from both sides");
+    };
+    assert_eq!(
+        global.identity,
+        local_api_gateway::model::IdentitySource::Header("x-token".into())
+    );
+    assert_eq!(
+        merged.binary_media_types,
+        ["image/png", "image/gif"],
+        "lists: the global items, then the resource's"
+    );
+    assert_eq!(
+        routes(api(&reading, "Ignoring")),
+        ["GET /c -> fn@1.0 | open"]
+    );
+}
+
+#[test]
+fn globals_refuse_what_sam_refuses() {
+    let text = format!(
+        "{HEAD}Globals:\n  HttpApi:\n    StageName: prod\nResources:\n{}",
+        function("Fn", "        A:\n          Type: HttpApi\n")
+    );
+    assert!(
+        error(&text).contains("`Globals` property `HttpApi.StageName`: SAM does not allow `StageName` in Globals.HttpApi"),
+        "{}",
+        error(&text)
+    );
+}
+
+// ---- events and Auth (model/eventsources/push.py, swagger/swagger.py, open_api/open_api.py) ----
+
+const REST_WITH_AUTH: &str = "  Api:\n    Type: AWS::Serverless::Api\n    Properties:\n      StageName: dev\n      OpenApiVersion: '3.0.1'\n      Auth:\n        DefaultAuthorizer: Cognito\n        \
+                              Authorizers:\n          Cognito:\n            UserPoolArn: !GetAtt Pool.Arn\n";
+
+fn rest_event(name: &str, path: &str, method: &str, auth: &str) -> String {
+    format!(
+        "        {name}:\n          Type: Api\n          Properties:\n            RestApiId: !Ref Api\n            Path: {path}\n            Method: {method}\n{auth}"
+    )
+}
+
+#[test]
+fn an_events_auth_names_an_authorizer_none_or_scopes() {
+    let text = format!(
+        "{HEAD}Resources:\n{POOL}{REST_WITH_AUTH}{}",
+        function(
+            "Fn",
+            &[
+                rest_event("Default", "/default", "get", ""),
+                rest_event("Open", "/open", "get", "            Auth:\n              Authorizer: NONE\n"),
+                rest_event(
+                    "Scoped",
+                    "/scoped",
+                    "any",
+                    "            Auth:\n              Authorizer: Cognito\n              AuthorizationScopes: [hello/admin]\n"
+                ),
+            ]
+            .concat()
+        )
+    );
+    assert_eq!(
+        routes(api(&reading(&text), "Api")),
+        [
+            "ANY /scoped -> fn@1.0 | Cognito[hello/admin]",
+            "GET /default -> fn@1.0 | Cognito",
+            "GET /open -> fn@1.0 | open",
+        ]
+    );
+}
+
+#[test]
+fn an_events_auth_is_refused_as_sam_refuses_it() {
+    let cases = [
+        (
+            // NONE needs a DefaultAuthorizer (push.py).
+            REST_WITH_AUTH.replace("        DefaultAuthorizer: Cognito\n", ""),
+            "            Auth:\n              Authorizer: NONE\n",
+            "`Fn` property `Events.E.Properties.Auth.Authorizer`: 'NONE' is only a valid value when a DefaultAuthorizer on the API is specified",
+        ),
+        (
+            REST_WITH_AUTH.to_owned(),
+            "            Auth:\n              AuthorizationScopes: [a]\n",
+            "`Fn` property `Events.E.Properties.Auth.AuthorizationScopes`: AuthorizationScopes works only when Authorizer is set",
+        ),
+        (
+            REST_WITH_AUTH.to_owned(),
+            "            Auth:\n              Authorizer: Other\n",
+            "`Fn` property `Events.E.Properties.Auth.Authorizer`: Unable to set Authorizer [Other] because it wasn't defined in the API's Authorizers",
+        ),
+    ];
+    for (api_text, auth, expected) in cases {
+        let text = format!(
+            "{HEAD}Resources:\n{POOL}{api_text}{}",
+            function("Fn", &rest_event("E", "/e", "get", auth))
+        );
+        let err = error(&text);
+        assert!(err.contains(expected), "expected {expected:?} in {err:?}");
+    }
+}
+
+#[test]
+fn two_events_on_one_method_are_an_error() {
+    let text = format!(
+        "{HEAD}Resources:\n{POOL}{REST_WITH_AUTH}{}",
+        function(
+            "Fn",
+            &[
+                rest_event("A", "/a", "GET", ""),
+                rest_event("B", "/a", "get", "")
+            ]
+            .concat()
+        )
+    );
+    assert!(
+        error(&text).contains("API method \"get\" defined multiple times for path \"/a\""),
+        "{}",
+        error(&text)
+    );
+}
+
+const REST_BODY: &str = "      DefinitionBody:\n        openapi: 3.0.1\n        paths:\n          /inbody:\n            get:\n              x-amazon-apigateway-integration:\n                \
+                         type: aws_proxy\n                httpMethod: POST\n                uri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Fn.Arn}/invocations\n            \
+                         post:\n              security: [{Other: []}]\n              x-amazon-apigateway-integration:\n                type: aws_proxy\n                httpMethod: POST\n                \
+                         uri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Fn.Arn}/invocations\n            put:\n              summary: no integration\n";
+
+#[test]
+fn on_a_users_rest_body_events_add_nothing_and_the_default_reaches_its_methods() {
+    let api_text = format!(
+        "{REST_WITH_AUTH}          Other:\n            UserPoolArn: !GetAtt Pool.Arn\n{REST_BODY}"
+    );
+    let text = format!(
+        "{HEAD}Resources:\n{POOL}{api_text}{}",
+        function(
+            "Fn",
+            &[
+                rest_event("NotInBody", "/notinbody", "get", ""),
+                rest_event(
+                    "Ignored",
+                    "/inbody",
+                    "get",
+                    "            Auth:\n              Authorizer: NONE\n"
+                ),
+            ]
+            .concat()
+        )
+    );
+    let reading = reading(&text);
+    assert_eq!(
+        routes(api(&reading, "Api")),
+        [
+            "GET /inbody -> fn@1.0 | Cognito",
+            "POST /inbody -> fn@1.0 | Other",
+        ],
+        "events add no route to a user's body, and their Auth counts only with OverrideApiAuth; the default reaches methods with an integration, a method's own authorizer stays"
+    );
+    assert!(
+        reading
+            .warnings
+            .iter()
+            .any(|w| w.contains("PUT /inbody has no integration")),
+        "{:?}",
+        reading.warnings
+    );
+    let overriding = text.replace(
+        "              Authorizer: NONE\n",
+        "              Authorizer: NONE\n              OverrideApiAuth: true\n",
+    );
+    assert_eq!(
+        routes(api(&self::reading(&overriding), "Api"))[0],
+        "GET /inbody -> fn@1.0 | open"
+    );
+    let merging = text.replace(
+        "      DefinitionBody:\n",
+        "      MergeDefinitions: true\n      DefinitionBody:\n",
+    );
+    assert_eq!(
+        routes(api(&self::reading(&merging), "Api")),
+        [
+            "GET /inbody -> fn@1.0 | open",
+            "GET /notinbody -> fn@1.0 | Cognito",
+            "POST /inbody -> fn@1.0 | Other",
+        ],
+        "MergeDefinitions: events are written into the body, their Auth included"
+    );
+}
+
+const HTTP_WITH_JWT: &str = "  Api:\n    Type: AWS::Serverless::HttpApi\n    Properties:\n      Auth:\n        DefaultAuthorizer: Jwt\n        Authorizers:\n          \
+                             Jwt:\n            IdentitySource: $request.header.Authorization\n            AuthorizationScopes: [email]\n            JwtConfiguration:\n              \
+                             issuer: https://issuer.example\n              audience: [client]\n          Other:\n            IdentitySource: $request.header.X-Token\n            \
+                             JwtConfiguration:\n              issuer: https://other.example\n              audience: [client]\n";
+
+fn http_event(name: &str, path: &str, method: &str, auth: &str) -> String {
+    format!(
+        "        {name}:\n          Type: HttpApi\n          Properties:\n            ApiId: !Ref Api\n            Path: {path}\n            Method: {method}\n{auth}"
+    )
+}
+
+#[test]
+fn on_an_http_body_events_always_count_and_the_default_skips_options() {
+    let body = "      DefinitionBody:\n        openapi: 3.0.1\n        paths:\n          /exists:\n            get:\n              x-amazon-apigateway-integration:\n                \
+                type: http_proxy\n                httpMethod: GET\n                uri: https://example.com/\n                payloadFormatVersion: '1.0'\n          /emptysec:\n            get:\n              \
+                security: []\n              x-amazon-apigateway-integration:\n                type: aws_proxy\n                uri: !GetAtt Fn.Arn\n                payloadFormatVersion: '2.0'\n";
+    let text = format!(
+        "{HEAD}Resources:\n{HTTP_WITH_JWT}{body}{}",
+        function(
+            "Fn",
+            &[
+                http_event("Exists", "/exists", "get", "            Auth:\n              Authorizer: Other\n"),
+                http_event("New", "/new", "post", ""),
+                http_event("Scoped", "/scoped", "get", "            Auth:\n              Authorizer: Jwt\n              AuthorizationScopes: [openid]\n"),
+                http_event("Preflight", "/new", "options", ""),
+                http_event("Open", "/open", "get", "            Auth:\n              Authorizer: NONE\n"),
+            ]
+            .concat()
+        )
+    );
+    assert_eq!(
+        routes(api(&reading(&text), "Api")),
+        [
+            "GET /emptysec -> fn@2.0 | Jwt[email]",
+            "GET /exists -> unavailable: an HTTP integration to https://example.com/ | Other",
+            "GET /open -> fn@2.0 | open",
+            "GET /scoped -> fn@2.0 | Jwt[openid]",
+            "OPTIONS /new -> fn@2.0 | open",
+            "POST /new -> fn@2.0 | Jwt[email]",
+        ],
+        "the body's integration stays and the event's Auth is added; an empty security is replaced by the default; OPTIONS never gets it"
+    );
+}
+
+// ---- CORS (swagger.py add_cors, open_api.py add_cors) ----
+
+#[test]
+fn rest_cors_adds_a_mock_preflight_to_every_path_without_one() {
+    let api_text = format!(
+        "{REST_WITH_AUTH}        AddDefaultAuthorizerToCorsPreflight: false\n      Cors:\n        AllowOrigin: \"'https://app.example'\"\n        AllowHeaders: \"'authorization'\"\n"
+    );
+    let text = format!(
+        "{HEAD}Resources:\n{POOL}{api_text}{}",
+        function(
+            "Fn",
+            &[
+                rest_event("Two", "/two", "post", ""),
+                rest_event("Three", "/two", "delete", ""),
+                rest_event("Any", "/any", "any", ""),
+                rest_event("Own", "/own", "options", ""),
+                rest_event("OwnGet", "/own", "get", ""),
+            ]
+            .concat()
+        )
+    );
+    let reading = reading(&text);
+    let rest = api(&reading, "Api");
+    assert_eq!(
+        routes(rest),
+        [
+            "ANY /any -> fn@1.0 | Cognito",
+            "DELETE /two -> fn@1.0 | Cognito",
+            "GET /own -> fn@1.0 | Cognito",
+            "OPTIONS /any -> MOCK 200 | open",
+            "OPTIONS /own -> fn@1.0 | open",
+            "OPTIONS /two -> MOCK 200 | open",
+            "POST /two -> fn@1.0 | Cognito",
+        ],
+        "no default authorizer on any OPTIONS method with AddDefaultAuthorizerToCorsPreflight: false, the function's own OPTIONS included"
+    );
+    let mock = |path: &str| {
+        rest.routes
+            .iter()
+            .find(|r| r.method == "OPTIONS" && r.path == path)
+            .map(|r| r.integration.clone())
+            .unwrap()
+    };
+    let headers = |methods: &str| {
+        vec![
+            (
+                "access-control-allow-origin".to_owned(),
+                "https://app.example".to_owned(),
+            ),
+            (
+                "access-control-allow-methods".to_owned(),
+                methods.to_owned(),
+            ),
+            (
+                "access-control-allow-headers".to_owned(),
+                "authorization".to_owned(),
+            ),
+            ("content-type".to_owned(), "application/json".to_owned()),
+        ]
+    };
+    assert_eq!(
+        mock("/two"),
+        Integration::Mock(MockResponse {
+            status: 200,
+            headers: headers("DELETE,OPTIONS,POST"),
+            body: "{}".into(),
+        })
+    );
+    assert_eq!(
+        mock("/any"),
+        Integration::Mock(MockResponse {
+            status: 200,
+            headers: headers("DELETE,GET,HEAD,OPTIONS,PATCH,POST,PUT"),
+            body: "{}".into(),
+        })
+    );
+    // SAM's default (true) puts the default authorizer on the preflight too.
+    let default = text.replace("        AddDefaultAuthorizerToCorsPreflight: false\n", "");
+    assert!(
+        routes(api(&self::reading(&default), "Api"))
+            .contains(&"OPTIONS /two -> MOCK 200 | Cognito".to_owned())
+    );
+}
+
+#[test]
+fn http_cors_configuration_true_allows_every_origin_and_overrides_the_body_key_by_key() {
+    let body = "      DefinitionBody:\n        openapi: 3.0.1\n        x-amazon-apigateway-cors:\n          allowOrigins: [https://body.example]\n          allowHeaders: [x-body]\n        paths: {}\n";
+    let text = format!(
+        "{HEAD}Resources:\n  Api:\n    Type: AWS::Serverless::HttpApi\n    Properties:\n      CorsConfiguration:\n        AllowOrigins: [https://app.example]\n{body}{}",
+        function("Fn", &http_event("A", "/a", "get", ""))
+    );
+    assert_eq!(
+        api(&reading(&text), "Api").cors,
+        Some(CorsConfig {
+            allow_origins: vec!["https://app.example".into()],
+            allow_headers: vec!["x-body".into()],
+            ..CorsConfig::default()
+        })
+    );
+    let all = format!(
+        "{HEAD}Resources:\n  Api:\n    Type: AWS::Serverless::HttpApi\n    Properties:\n      CorsConfiguration: true\n{}",
+        function("Fn", &http_event("A", "/a", "get", ""))
+    );
+    assert_eq!(
+        api(&reading(&all), "Api").cors,
+        Some(CorsConfig {
+            allow_origins: vec!["*".into()],
+            ..CorsConfig::default()
+        }),
+        "true means allowOrigins ['*'] and nothing else (open_api.py add_cors)"
+    );
+}
+
+// ---- stages (api_generator.py, http_api_generator.py) ----
+
+#[test]
+fn stages_follow_stage_name() {
+    let http = format!(
+        "{HEAD}Resources:\n  Api:\n    Type: AWS::Serverless::HttpApi\n    Properties:\n      StageName: prod\n      StageVariables:\n        v: '1'\n{}",
+        function("Fn", &http_event("A", "/a", "get", ""))
+    );
+    let reading = reading(&http);
+    let http = api(&reading, "Api");
+    assert_eq!(
+        http.stages,
+        [Stage {
+            name: "prod".into(),
+            variables: BTreeMap::from([("v".into(), "1".into())]),
+        }]
+    );
+    let missing = format!(
+        "{HEAD}Resources:\n  Api:\n    Type: AWS::Serverless::Api\n    Properties:\n      OpenApiVersion: '3.0.1'\n{}",
+        function("Fn", &rest_event("A", "/a", "get", ""))
+    );
+    assert!(
+        error(&missing)
+            .contains("`Api` property `StageName`: Missing required property 'StageName'")
+    );
+}
+
+// ---- what the local API refuses rather than serve wrongly ----
+
+#[test]
+fn what_decides_who_may_call_and_is_not_emulated_is_refused() {
+    let cases = [
+        (
+            "      Auth:\n        ResourcePolicy:\n          IpRangeWhitelist: [10.0.0.0/8]\n",
+            "`Api` property `Auth.ResourcePolicy`: a resource policy decides who may call",
+        ),
+        (
+            "      EndpointConfiguration:\n        Type: PRIVATE\n",
+            "`Api` property `EndpointConfiguration`: a PRIVATE API is only reachable from a VPC",
+        ),
+        (
+            "      DisableExecuteApiEndpoint: true\n",
+            "`Api` property `DisableExecuteApiEndpoint`: the API is only reachable through a custom domain",
+        ),
+    ];
+    for (property, expected) in cases {
+        let text = format!(
+            "{HEAD}Resources:\n  Api:\n    Type: AWS::Serverless::Api\n    Properties:\n      StageName: dev\n{property}{}",
+            function("Fn", &rest_event("A", "/a", "get", ""))
+        );
+        let err = error(&text);
+        assert!(err.contains(expected), "expected {expected:?} in {err:?}");
+    }
+}
+
+// ---- values the template cannot give ----
+
+#[test]
+fn parameters_ssm_values_and_nested_outputs_come_from_the_command_line() {
+    let text = format!(
+        "{HEAD}Parameters:\n  PoolArn:\n    Type: String\n  FromSsm:\n    Type: AWS::SSM::Parameter::Value<String>\n    Default: /app/audience\nResources:\n  \
+         Auth:\n    Type: AWS::CloudFormation::Stack\n    Properties:\n      TemplateURL: auth.yaml\n  Api:\n    Type: AWS::Serverless::HttpApi\n    Properties:\n      Auth:\n        \
+         DefaultAuthorizer: Jwt\n        Authorizers:\n          Jwt:\n            IdentitySource: $request.header.Authorization\n            JwtConfiguration:\n              \
+         issuer: !GetAtt Auth.Outputs.Issuer\n              audience: [!Ref FromSsm]\n  Rest:\n    Type: AWS::Serverless::Api\n    Properties:\n      StageName: dev\n      \
+         OpenApiVersion: '3.0.1'\n      Auth:\n        DefaultAuthorizer: Pool\n        Authorizers:\n          Pool:\n            UserPoolArn: !Ref PoolArn\n{}",
+        function(
+            "Fn",
+            &[
+                http_event("A", "/a", "get", ""),
+                rest_event("B", "/b", "get", "").replace("!Ref Api", "!Ref Rest"),
+            ]
+            .concat()
+        )
+    );
+    let err = error(&text);
+    assert!(
+        err.contains("give its value with --attribute Auth.Outputs.Issuer=VALUE"),
+        "{err}"
+    );
+    let mut values = local_values();
+    values.attributes.insert(
+        "Auth.Outputs.Issuer".into(),
+        "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Nested".into(),
+    );
+    let err = reading_with(&text, &values).unwrap_err();
+    assert!(
+        err.contains("parameter `FromSsm` is read from SSM Parameter Store (AWS::SSM::Parameter::Value<String>); give its value with --parameter FromSsm=VALUE"),
+        "{err}"
+    );
+    values
+        .parameters
+        .insert("FromSsm".into(), "client-9".into());
+    let err = reading_with(&text, &values).unwrap_err();
+    assert!(
+        err.contains(
+            "parameter `PoolArn` has no Default; give a value with --parameter PoolArn=VALUE"
+        ),
+        "{err}"
+    );
+    values.parameters.insert(
+        "PoolArn".into(),
+        "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_Param".into(),
+    );
+    let reading = reading_with(&text, &values).unwrap();
+    let Some(AuthorizerConfig::Jwt(jwt)) = api(&reading, "Api").authorizers.get("Jwt") else {
+        panic!("the JWT authorizer");
+    };
+    assert_eq!(
+        (jwt.issuer.as_str(), jwt.audience.as_slice()),
+        (
+            "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Nested",
+            ["client-9".to_owned()].as_slice()
+        )
+    );
+    let Some(AuthorizerConfig::Cognito(cognito)) = api(&reading, "Rest").authorizers.get("Pool")
+    else {
+        panic!("the Cognito authorizer");
+    };
+    assert_eq!(
+        cognito.issuers,
+        ["https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Param"]
+    );
+}
+
+// ---- OpenAPI bodies ----
+
+#[test]
+fn a_swagger_body_in_a_local_file_with_its_own_authorizer_and_integrations() {
+    let text = format!(
+        "{HEAD}Resources:\n{POOL}  Api:\n    Type: AWS::Serverless::Api\n    Properties:\n      StageName: prod\n      DefinitionBody:\n        Fn::Transform:\n          \
+         Name: AWS::Include\n          Parameters:\n            Location: swagger.yaml\n{}",
+        function("Fn", "        Never:\n          Type: Schedule\n")
+    );
+    let reading = reading(&text);
+    let rest = api(&reading, "Api");
+    assert_eq!(
+        routes(rest),
+        [
+            "ANY /proxy/{proxy+} -> unavailable: an HTTP integration to https://example.com/{proxy} | open",
+            "GET / -> fn@1.0 | CognitoAuth",
+            "GET /queue -> unavailable: an AWS service integration (arn:aws:apigateway:us-east-1:sqs:path/123456789012/queue) | CognitoAuth",
+            "GET /static -> MOCK 418 | open",
+            "GET /templated -> unavailable: a MOCK integration with mapping templates | open",
+        ]
+    );
+    let Some(AuthorizerConfig::Cognito(cognito)) = rest.authorizers.get("CognitoAuth") else {
+        panic!("the body's Cognito authorizer");
+    };
+    assert_eq!(
+        cognito.identity,
+        local_api_gateway::model::IdentitySource::Header("x-id-token".into())
+    );
+    assert_eq!(
+        rest.routes
+            .iter()
+            .find(|r| r.path == "/static")
+            .map(|r| r.integration.clone()),
+        Some(Integration::Mock(MockResponse {
+            status: 418,
+            headers: vec![
+                ("x-teapot".into(), "yes".into()),
+                ("content-type".into(), "application/json".into()),
+            ],
+            body: "{\"tea\": true}".into(),
+        }))
+    );
+}
+
+#[test]
+fn an_openapi_3_body_with_root_security_and_the_default_route() {
+    let text = format!(
+        "{HEAD}Resources:\n  Api:\n    Type: AWS::Serverless::HttpApi\n    Properties:\n      FailOnWarnings: true\n      DefinitionUri: openapi.yaml\n{}",
+        function("Fn", "        Never:\n          Type: Schedule\n")
+    );
+    let reading = reading(&text);
+    assert_eq!(
+        routes(api(&reading, "Api")),
+        [
+            "$default -> fn@2.0 | Jwt",
+            "GET /public -> fn@1.0 | open",
+            "GET /scoped -> fn@2.0 | Jwt[read]",
+        ],
+        "root security for operations without their own; `/$default` with isDefaultRoute is the catch-all; no payloadFormatVersion reads as 1.0"
+    );
+}
+
+#[test]
+fn a_body_the_local_api_cannot_read_is_an_error_naming_where() {
+    let cases = [
+        (
+            "s3://bucket/key.yaml",
+            "`Api` property `DefinitionUri`: `s3://bucket/key.yaml` cannot be read locally",
+        ),
+        (
+            "missing.yaml",
+            "`Api` property `DefinitionUri`: cannot read",
+        ),
+        (
+            "undeclared.yaml",
+            "`undeclared.yaml` property `paths./x.get.security`: no security scheme named `Nope`",
+        ),
+    ];
+    for (uri, expected) in cases {
+        let text = format!(
+            "{HEAD}Resources:\n  Api:\n    Type: AWS::Serverless::HttpApi\n    Properties:\n      DefinitionUri: {uri}\n{}",
+            function("Fn", "        Never:\n          Type: Schedule\n")
+        );
+        let err = error(&text);
+        assert!(err.contains(expected), "expected {expected:?} in {err:?}");
+    }
+}
+
+// ---- raw CloudFormation resources ----
+
+#[test]
+fn a_raw_rest_api_from_its_resource_tree() {
+    let text = format!(
+        "Resources:\n{POOL}  Api:\n    Type: AWS::ApiGateway::RestApi\n    Properties:\n      Name: raw\n  Items:\n    Type: AWS::ApiGateway::Resource\n    Properties:\n      \
+         RestApiId: !Ref Api\n      ParentId: !GetAtt Api.RootResourceId\n      PathPart: items\n  Item:\n    Type: AWS::ApiGateway::Resource\n    Properties:\n      \
+         RestApiId: !Ref Api\n      ParentId: !Ref Items\n      PathPart: '{{id}}'\n  Auth:\n    Type: AWS::ApiGateway::Authorizer\n    Properties:\n      RestApiId: !Ref Api\n      \
+         Name: pool\n      Type: COGNITO_USER_POOLS\n      IdentitySource: method.request.header.Authorization\n      ProviderARNs: [!GetAtt Pool.Arn]\n  GetItem:\n    \
+         Type: AWS::ApiGateway::Method\n    Properties:\n      RestApiId: !Ref Api\n      ResourceId: !Ref Item\n      HttpMethod: GET\n      AuthorizationType: COGNITO_USER_POOLS\n      \
+         AuthorizerId: !Ref Auth\n      AuthorizationScopes: [items/read]\n      Integration:\n        Type: AWS_PROXY\n        IntegrationHttpMethod: POST\n        \
+         Uri: !Join ['', ['arn:aws:apigateway:', !Ref 'AWS::Region', ':lambda:path/2015-03-31/functions/', !GetAtt Fn.Arn, '/invocations']]\n  Root:\n    \
+         Type: AWS::ApiGateway::Method\n    Properties:\n      RestApiId: !Ref Api\n      ResourceId: !GetAtt Api.RootResourceId\n      HttpMethod: OPTIONS\n      \
+         AuthorizationType: NONE\n      Integration:\n        Type: MOCK\n        RequestTemplates:\n          application/json: '{{\"statusCode\": 200}}'\n        \
+         IntegrationResponses:\n          - StatusCode: 200\n            ResponseParameters:\n              method.response.header.Access-Control-Allow-Origin: \"'*'\"\n  \
+         Deployment:\n    Type: AWS::ApiGateway::Deployment\n    DependsOn: [GetItem]\n    Properties:\n      RestApiId: !Ref Api\n  Prod:\n    Type: AWS::ApiGateway::Stage\n    \
+         Properties:\n      RestApiId: !Ref Api\n      DeploymentId: !Ref Deployment\n      StageName: prod\n      Variables:\n        v: '2'\n  Fn:\n    Type: AWS::Lambda::Function\n    \
+         Properties:\n      Runtime: provided.al2023\n      Handler: bootstrap\n      Timeout: 7\n"
+    );
+    let reading = reading(&text);
+    let rest = api(&reading, "Api");
+    assert_eq!(
+        routes(rest),
+        [
+            "GET /items/{id} -> Fn@1.0 | Auth[items/read]",
+            "OPTIONS / -> MOCK 200 | open"
+        ]
+    );
+    assert_eq!(
+        rest.stages,
+        [Stage {
+            name: "prod".into(),
+            variables: BTreeMap::from([("v".into(), "2".into())])
+        }]
+    );
+    assert_eq!(rest.routes[0].function().unwrap().timeout.as_secs(), 7);
+}
+
+#[test]
+fn a_raw_http_api_from_routes_integrations_and_a_quick_create_one() {
+    let text = "Resources:\n  Api:\n    Type: AWS::ApiGatewayV2::Api\n    Properties:\n      Name: raw\n      ProtocolType: HTTP\n      CorsConfiguration:\n        AllowOrigins: [https://app.example]\n  \
+                Jwt:\n    Type: AWS::ApiGatewayV2::Authorizer\n    Properties:\n      ApiId: !Ref Api\n      AuthorizerType: JWT\n      Name: jwt\n      IdentitySource: [$request.header.Authorization]\n      \
+                JwtConfiguration:\n        Issuer: https://issuer.example\n        Audience: [client]\n  Integration:\n    Type: AWS::ApiGatewayV2::Integration\n    Properties:\n      ApiId: !Ref Api\n      \
+                IntegrationType: AWS_PROXY\n      IntegrationUri: !GetAtt Fn.Arn\n      PayloadFormatVersion: '2.0'\n  Machine:\n    Type: AWS::ApiGatewayV2::Integration\n    Properties:\n      ApiId: !Ref Api\n      \
+                IntegrationType: AWS_PROXY\n      IntegrationSubtype: StepFunctions-StartExecution\n  Get:\n    Type: AWS::ApiGatewayV2::Route\n    Properties:\n      ApiId: !Ref Api\n      RouteKey: GET /things/{id}\n      \
+                AuthorizationType: JWT\n      AuthorizerId: !Ref Jwt\n      AuthorizationScopes: [things]\n      Target: !Sub integrations/${Integration}\n  Start:\n    Type: AWS::ApiGatewayV2::Route\n    Properties:\n      \
+                ApiId: !Ref Api\n      RouteKey: POST /start\n      Target: !Join [/, [integrations, !Ref Machine]]\n  Stage:\n    Type: AWS::ApiGatewayV2::Stage\n    Properties:\n      ApiId: !Ref Api\n      \
+                StageName: $default\n      AutoDeploy: true\n  Quick:\n    Type: AWS::ApiGatewayV2::Api\n    Properties:\n      Name: quick\n      ProtocolType: HTTP\n      Target: !GetAtt Fn.Arn\n  \
+                Sockets:\n    Type: AWS::ApiGatewayV2::Api\n    Properties:\n      Name: ws\n      ProtocolType: WEBSOCKET\n  Fn:\n    Type: AWS::Lambda::Function\n    Properties:\n      Runtime: provided.al2023\n      Handler: bootstrap\n";
+    let reading = reading(text);
+    assert_eq!(ids(&reading), ["Api", "Quick"]);
+    assert_eq!(
+        routes(api(&reading, "Api")),
+        [
+            "GET /things/{id} -> Fn@2.0 | Jwt[things]",
+            "POST /start -> unavailable: an AWS service integration (StepFunctions-StartExecution) | open",
+        ]
+    );
+    assert_eq!(
+        api(&reading, "Api")
+            .cors
+            .as_ref()
+            .map(|c| c.allow_origins.clone()),
+        Some(vec!["https://app.example".to_owned()])
+    );
+    assert_eq!(
+        routes(api(&reading, "Quick")),
+        ["$default -> Fn@2.0 | open"]
+    );
+    assert_eq!(stage_names(api(&reading, "Quick")), ["$default"]);
+    assert!(
+        reading
+            .warnings
+            .iter()
+            .any(|w| w.contains("`Sockets`: WEBSOCKET APIs are not served")),
+        "{:?}",
+        reading.warnings
+    );
+    assert!(
+        reading.warnings.iter().any(|w| w.contains("StepFunctions-StartExecution") && w.contains("cannot run locally")),
+        "{:?}",
+        reading.warnings
+    );
+}
+
+#[test]
+fn a_kind_of_api_the_reader_expects_is_named_in_its_error() {
+    let text = "Resources:\n  Api:\n    Type: AWS::ApiGateway::RestApi\n  Method:\n    Type: AWS::ApiGateway::Method\n    Properties:\n      RestApiId: !Ref Api\n      \
+                ResourceId: !Ref Nowhere\n      HttpMethod: GET\n      AuthorizationType: NONE\n  Nowhere:\n    Type: AWS::SNS::Topic\n";
+    assert!(
+        error(text).contains("`Method` property `ResourceId`: names no resource of this API"),
+        "{}",
+        error(text)
+    );
+    assert_eq!(ApiKind::Http.name(), "HTTP API");
+}
