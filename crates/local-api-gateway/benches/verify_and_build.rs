@@ -18,10 +18,10 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use jsonwebtoken::jwk::JwkSet;
 use local_api_gateway::{
     authorizer::{
-        AuthRequest, Authorizer, AuthorizerConfig, Grant, IdentitySource, Services,
+        AuthRequest, Authorizer, AuthorizerConfig, Grant, IdentitySource, RequestEvents, Services,
         cognito::CognitoConfig, jwt::JwtConfig,
     },
-    event::{EventContext, RequestParts, v1, v2},
+    event::{EventContext, PayloadVersion, RequestParts, v1, v2},
     invoke::{Invoke, InvokeError},
     keys::{FetchError, FetchJwks, KeyCache},
     verify::{Verifier, bearer_token},
@@ -35,6 +35,15 @@ struct StaticJwks(JwkSet);
 impl FetchJwks for StaticJwks {
     async fn fetch(&self, _: &str) -> Result<JwkSet, FetchError> {
         Ok(self.0.clone())
+    }
+}
+
+/// The JWT and Cognito authorizers build no request events.
+struct NoEvents;
+
+impl RequestEvents for NoEvents {
+    fn event(&self, _: PayloadVersion) -> serde_json::Value {
+        serde_json::Value::Null
     }
 }
 
@@ -135,7 +144,19 @@ fn bench(c: &mut Criterion) {
     let auth_request = AuthRequest {
         headers: &headers,
         raw_query: "",
+        stage: "dev",
+        stage_variables: &no_parameters,
+        method: "GET",
+        path: "/hello",
+        resource_path: "/hello",
+        route_key: "GET /hello",
+        source_ip: "127.0.0.1",
+        request_id: "r",
+        account_id: "123456789012",
+        api_id: "local",
+        method_arn: "arn:aws:execute-api:us-east-1:123456789012:local/dev/GET/hello",
         now,
+        events: &NoEvents,
     };
     let mut group = c.benchmark_group("gateway");
     group.bench_function("bearer_token", |b| {

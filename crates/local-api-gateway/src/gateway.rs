@@ -21,9 +21,9 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use time::{OffsetDateTime, macros::format_description};
 
 use crate::{
-    authorizer::{AuthRequest, Authorizer, Grant, RouteAuth, Services},
+    authorizer::{AuthRequest, Authorizer, Grant, RequestEvents, RouteAuth, Services},
     error::{GatewayError, build_response},
-    event::{EventContext, RequestParts},
+    event::{AuthorizerContext, EventContext, PayloadVersion, RequestParts},
     invoke::{Invoke, InvokeError},
     keys::FetchJwks,
     kind::{ApiRules, RequestIds, rules},
@@ -39,6 +39,7 @@ pub const MAX_REQUEST_LINE_AND_HEADERS: usize = 10 * 1024;
 /// Values API Gateway would know that a local run has to make up.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    pub region: String,
     pub account_id: String,
     pub api_id: String,
     /// The port the API listens on (`x-forwarded-port`).
@@ -84,17 +85,66 @@ pub struct Gateway<F, I> {
     started: u64,
 }
 
-/// A request on its way through: what was received, and where it goes.
-struct Incoming<'a> {
+/// A request on its way through: what was received, where it goes, and what its events say.
+struct Exchange<'a> {
     parts: &'a Parts,
-    body: &'a [u8],
+    request: RequestParts<'a>,
     stage: &'a Stage,
-    /// The path below the stage.
-    path: &'a str,
     route: &'a Route,
+    route_key: String,
     path_parameters: BTreeMap<String, String>,
-    peer: SocketAddr,
     ids: &'a RequestIds,
+    /// `12/Mar/2020:19:03:58 +0000` and Unix milliseconds.
+    time: String,
+    time_epoch_ms: i64,
+    method_arn: String,
+}
+
+impl Exchange<'_> {
+    fn context<'c>(
+        &'c self,
+        rules: &'c dyn ApiRules,
+        settings: &'c Settings,
+        authorizer: Option<AuthorizerContext>,
+    ) -> EventContext<'c> {
+        EventContext {
+            route_key: &self.route_key,
+            path_parameters: &self.path_parameters,
+            authorizer,
+            request_id: rules.request_id(self.ids),
+            stage: &self.stage.name,
+            stage_variables: &self.stage.variables,
+            time: &self.time,
+            time_epoch_ms: self.time_epoch_ms,
+            account_id: &settings.account_id,
+            api_id: &settings.api_id,
+        }
+    }
+}
+
+/// A REQUEST authorizer's event is the integration's, reshaped.
+struct Events<'a> {
+    rules: &'static dyn ApiRules,
+    api: &'a Api,
+    settings: &'a Settings,
+    exchange: &'a Exchange<'a>,
+}
+
+impl RequestEvents for Events<'_> {
+    fn event(&self, payload: PayloadVersion) -> serde_json::Value {
+        let context = self.exchange.context(self.rules, self.settings, None);
+        self.rules
+            .event(
+                self.api,
+                payload,
+                &self.exchange.request,
+                &context,
+                self.exchange.ids,
+            )
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default()
+    }
 }
 
 impl<F: FetchJwks, I: Invoke> Gateway<F, I> {
@@ -181,38 +231,84 @@ impl<F: FetchJwks, I: Invoke> Gateway<F, I> {
         let body = to_bytes(body, MAX_BODY_BYTES)
             .await
             .map_err(|_| GatewayError::PayloadTooLarge)?;
-        let incoming = Incoming {
+        let now = OffsetDateTime::now_utc();
+        let protocol = format!("{:?}", parts.version);
+        let method_arn = format!(
+            "arn:aws:execute-api:{}:{}:{}/{}/{}/{}",
+            self.settings.region,
+            self.settings.account_id,
+            self.settings.api_id,
+            stage.name,
+            parts.method,
+            path.strip_prefix('/').unwrap_or(&path)
+        );
+        let exchange = Exchange {
             parts: &parts,
-            body: &body,
+            request: RequestParts {
+                method: &parts.method,
+                raw_path: &path,
+                full_path: parts.uri.path(),
+                raw_query: parts.uri.query().unwrap_or_default(),
+                headers: &parts.headers,
+                body: &body,
+                source_ip: peer.ip().to_string(),
+                protocol: &protocol,
+                scheme: "http",
+                port: self.settings.port,
+            },
             stage,
-            path: &path,
             route,
+            route_key: self.rules.route_key(route),
             path_parameters,
-            peer,
             ids,
+            time: now
+                .format(format_description!(
+                    "[day]/[month repr:short]/[year]:[hour]:[minute]:[second] +0000"
+                ))
+                .unwrap_or_default(),
+            time_epoch_ms: (now.unix_timestamp_nanos() / 1_000_000) as i64,
+            method_arn,
         };
-        let grant = self.authorize(&incoming).await?;
+        let grant = self.authorize(&exchange).await?;
         if !matches!(route.auth, RouteAuth::None) {
             outcome.auth = AuthOutcome::Allowed;
         }
         match &route.integration {
-            Integration::Lambda(lambda) => self.invoke(lambda, &incoming, grant).await,
+            Integration::Lambda(lambda) => self.invoke(lambda, &exchange, grant).await,
             Integration::Mock(mock) => Ok(mock_response(mock)),
             Integration::Unavailable(_) => Err(GatewayError::IntegrationFailed),
         }
     }
 
     /// Runs the route's authorizer: what the integration learns of the caller, or the refusal.
-    async fn authorize(&self, incoming: &Incoming<'_>) -> Result<Grant, GatewayError> {
-        let RouteAuth::Authorizer { name, scopes } = &incoming.route.auth else {
+    async fn authorize(&self, exchange: &Exchange<'_>) -> Result<Grant, GatewayError> {
+        let RouteAuth::Authorizer { name, scopes } = &exchange.route.auth else {
             return Ok(Grant::default());
         };
         // Template reading guarantees the authorizer exists; fail closed regardless.
         let authorizer = self.authorizers.get(name).ok_or(GatewayError::Internal)?;
+        let events = Events {
+            rules: self.rules,
+            api: &self.api,
+            settings: &self.settings,
+            exchange,
+        };
         let request = AuthRequest {
-            headers: &incoming.parts.headers,
-            raw_query: incoming.parts.uri.query().unwrap_or_default(),
+            headers: &exchange.parts.headers,
+            raw_query: exchange.request.raw_query,
+            stage: &exchange.stage.name,
+            stage_variables: &exchange.stage.variables,
+            method: exchange.parts.method.as_str(),
+            path: exchange.request.raw_path,
+            resource_path: &exchange.route.path,
+            route_key: &exchange.route.route_key(),
+            source_ip: &exchange.request.source_ip,
+            request_id: self.rules.request_id(exchange.ids),
+            account_id: &self.settings.account_id,
+            api_id: &self.settings.api_id,
+            method_arn: &exchange.method_arn,
             now: unix_now(),
+            events: &events,
         };
         let services = Services {
             verifier: &self.verifier,
@@ -225,44 +321,19 @@ impl<F: FetchJwks, I: Invoke> Gateway<F, I> {
     async fn invoke(
         &self,
         lambda: &LambdaIntegration,
-        incoming: &Incoming<'_>,
+        exchange: &Exchange<'_>,
         grant: Grant,
     ) -> Result<Response<Body>, GatewayError> {
-        let now = OffsetDateTime::now_utc();
-        let time = now
-            .format(format_description!(
-                "[day]/[month repr:short]/[year]:[hour]:[minute]:[second] +0000"
-            ))
-            .unwrap_or_default();
-        let protocol = format!("{:?}", incoming.parts.version);
-        let request = RequestParts {
-            method: &incoming.parts.method,
-            raw_path: incoming.path,
-            full_path: incoming.parts.uri.path(),
-            raw_query: incoming.parts.uri.query().unwrap_or_default(),
-            headers: &incoming.parts.headers,
-            body: incoming.body,
-            source_ip: incoming.peer.ip().to_string(),
-            protocol: &protocol,
-            scheme: "http",
-            port: self.settings.port,
-        };
-        let route_key = self.rules.route_key(incoming.route);
-        let context = EventContext {
-            route_key: &route_key,
-            path_parameters: &incoming.path_parameters,
-            authorizer: grant.context,
-            request_id: self.rules.request_id(incoming.ids),
-            stage: &incoming.stage.name,
-            stage_variables: &incoming.stage.variables,
-            time: &time,
-            time_epoch_ms: (now.unix_timestamp_nanos() / 1_000_000) as i64,
-            account_id: &self.settings.account_id,
-            api_id: &self.settings.api_id,
-        };
+        let context = exchange.context(self.rules, &self.settings, grant.context);
         let payload = self
             .rules
-            .event(&self.api, lambda.payload, &request, &context, incoming.ids)
+            .event(
+                &self.api,
+                lambda.payload,
+                &exchange.request,
+                &context,
+                exchange.ids,
+            )
             .map_err(|err| {
                 tracing::error!(error = %err, "event could not be serialized");
                 GatewayError::Internal
@@ -275,7 +346,7 @@ impl<F: FetchJwks, I: Invoke> Gateway<F, I> {
             .map_err(|err| invoke_failure(lambda, &err))?;
         let mapped = self
             .rules
-            .response(&self.api, lambda.payload, &result, &incoming.parts.headers)
+            .response(&self.api, lambda.payload, &result, &exchange.parts.headers)
             .map_err(|err| {
                 // API Gateway's log says "Malformed Lambda proxy response" for the same cases.
                 tracing::warn!(function = %function.name, error = %err, "malformed function response");
@@ -313,7 +384,7 @@ fn mock_response(mock: &MockResponse) -> Response<Body> {
 fn invoke_failure(lambda: &LambdaIntegration, err: &InvokeError) -> GatewayError {
     let function = lambda.function.name.as_str();
     match err {
-        InvokeError::FunctionError { error_type } => {
+        InvokeError::FunctionError { error_type, .. } => {
             tracing::warn!(function, error_type, "function error");
             GatewayError::FunctionFailed
         }

@@ -17,7 +17,23 @@ pub enum InvokeError {
     #[error("the function did not answer within {0:?}")]
     Timeout(Duration),
     #[error("the function failed ({error_type})")]
-    FunctionError { error_type: String },
+    FunctionError {
+        error_type: String,
+        /// The error document's `errorMessage` (a Lambda authorizer's `Unauthorized`).
+        message: Option<String>,
+    },
+}
+
+/// A function an integration or a Lambda authorizer invokes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionTarget {
+    /// The function's logical id.
+    pub logical_id: String,
+    /// Its name at the invoke endpoint: the cargo-lambda binary
+    /// (`Metadata.BuildProperties.Binary`), else the logical id.
+    pub name: String,
+    /// The function's `Timeout` (or `Globals.Function.Timeout`, or Lambda's 3 s).
+    pub timeout: Duration,
 }
 
 /// Something that runs a function with a payload and returns its result payload.
@@ -94,6 +110,7 @@ impl Invoke for LambdaInvokeClient {
                 Ok(Some(chunk)) if body.len() + chunk.len() > MAX_RESULT_BYTES => {
                     return Err(InvokeError::FunctionError {
                         error_type: "Function.ResponseSizeTooLarge".into(),
+                        message: None,
                     });
                 }
                 Ok(Some(chunk)) => body.extend_from_slice(&chunk),
@@ -113,16 +130,21 @@ impl Invoke for LambdaInvokeClient {
             return Err(InvokeError::NoSuchFunction(function.to_owned()));
         }
         if function_error.is_some() || !status.is_success() {
-            let error_type = serde_json::from_slice::<Value>(&body)
-                .ok()
-                .and_then(|doc| {
-                    doc.get("errorType")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned)
-                })
+            let document = serde_json::from_slice::<Value>(&body).ok();
+            let field = |name: &str| {
+                document
+                    .as_ref()
+                    .and_then(|doc| doc.get(name))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            };
+            let error_type = field("errorType")
                 .or(function_error)
                 .unwrap_or_else(|| format!("HTTP {status}"));
-            return Err(InvokeError::FunctionError { error_type });
+            return Err(InvokeError::FunctionError {
+                error_type,
+                message: field("errorMessage"),
+            });
         }
         Ok(body)
     }

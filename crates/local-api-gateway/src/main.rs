@@ -352,6 +352,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     let placements = args.listen.place(&reading.apis)?;
     let account_id = args.template.account_id.clone();
+    let region = args.template.region.clone();
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let fetcher = HttpJwksFetcher::new(
@@ -381,6 +382,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             }
             tracing::info!(api = %api.id, kind = api.kind.name(), url = %args.listen.url(&placement), "listening");
             let settings = Settings {
+                region: region.clone(),
                 account_id: account_id.clone(),
                 api_id: api.id.to_ascii_lowercase(),
                 port: placement.port,

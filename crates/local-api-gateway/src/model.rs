@@ -5,7 +5,11 @@
 
 use std::{collections::BTreeMap, time::Duration};
 
-pub use crate::authorizer::{AuthorizerConfig, IdentitySource, RouteAuth};
+pub use crate::{
+    authorizer::{AuthorizerConfig, IdentitySource, RouteAuth},
+    event::PayloadVersion,
+    invoke::FunctionTarget,
+};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Api {
@@ -188,27 +192,6 @@ impl LambdaIntegration {
     pub fn deadline(&self) -> Duration {
         self.function.timeout.min(self.timeout)
     }
-}
-
-/// The event format of a Lambda proxy integration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PayloadVersion {
-    /// `1.0`: REST APIs, and HTTP APIs that ask for it.
-    V1,
-    /// `2.0`: HTTP APIs' default.
-    V2,
-}
-
-/// The function a route invokes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FunctionTarget {
-    /// The function's logical id.
-    pub logical_id: String,
-    /// Its name at the invoke endpoint: the cargo-lambda binary
-    /// (`Metadata.BuildProperties.Binary`), else the logical id.
-    pub name: String,
-    /// The function's `Timeout` (or `Globals.Function.Timeout`, or Lambda's 3 s).
-    pub timeout: Duration,
 }
 
 /// A fixed response: status, headers and body.

@@ -115,6 +115,7 @@ pub fn denial(refusal: &Refusal) -> Denial {
         },
         Refusal::Forbidden { required } => Denial::AccessDenied {
             reason: refusal.to_string().into(),
+            explicit: false,
             challenge: Some(format!(
                 r#"Bearer scope="{}" error="insufficient_scope" error_description="the token does not have a required scope""#,
                 required.join(" ")

@@ -10,18 +10,20 @@
 //! |---|---|---|---|
 //! | JWT | [`jwt`] | HTTP | the issuer's keys: signature, `iss`, `aud`/`client_id`, route scopes |
 //! | Cognito user pools | [`cognito`] | REST | the pools' keys: signature, token type by method scopes |
+//! | Lambda TOKEN / REQUEST | [`lambda`] | REST, HTTP | a function's answer: an IAM policy ([`policy`]) or `isAuthorized`; cached by identity |
 
 pub mod cognito;
 pub mod jwt;
+pub mod lambda;
+pub mod policy;
 
-use std::borrow::Cow;
+use std::{borrow::Cow, collections::BTreeMap, fmt};
 
 use axum::http::HeaderMap;
-
 use serde_json::Value;
 
 use crate::{
-    event::{AuthorizerContext, query_pairs},
+    event::{AuthorizerContext, PayloadVersion, query_pairs},
     invoke::Invoke,
     keys::FetchJwks,
     verify::{Claims, Verifier},
@@ -41,11 +43,12 @@ pub enum RouteAuth {
 pub enum AuthorizerConfig {
     Jwt(jwt::JwtConfig),
     Cognito(cognito::CognitoConfig),
+    Lambda(lambda::LambdaConfig),
 }
 
-impl std::fmt::Display for AuthorizerConfig {
+impl fmt::Display for AuthorizerConfig {
     /// What the authorizer enforces, for `local-api-gateway routes`.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Jwt(jwt) => write!(
                 f,
@@ -66,15 +69,7 @@ impl std::fmt::Display for AuthorizerConfig {
                 }
                 Ok(())
             }
-        }
-    }
-}
-
-impl std::fmt::Display for IdentitySource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Header(name) => write!(f, "header {name}"),
-            Self::Query(name) => write!(f, "query {name}"),
+            Self::Lambda(config) => config.fmt(f),
         }
     }
 }
@@ -86,37 +81,113 @@ pub enum IdentitySource {
     Header(String),
     /// A query string parameter (case-sensitive).
     Query(String),
+    /// A stage variable.
+    StageVariable(String),
+    /// A context variable (`identity.sourceIp`, `routeKey`, ...).
+    Context(String),
 }
 
+impl fmt::Display for IdentitySource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Header(name) => write!(f, "header {name}"),
+            Self::Query(name) => write!(f, "query {name}"),
+            Self::StageVariable(name) => write!(f, "stage variable {name}"),
+            Self::Context(name) => write!(f, "context {name}"),
+        }
+    }
+}
+
+/// The context variables an identity source may name, as API Gateway spells them.
+pub const CONTEXT_VARIABLES: &[&str] = &[
+    "accountId",
+    "apiId",
+    "httpMethod",
+    "identity.sourceIp",
+    "identity.userAgent",
+    "path",
+    "protocol",
+    "requestId",
+    "resourcePath",
+    "routeKey",
+    "stage",
+];
+
 /// What an authorizer sees of a request.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct AuthRequest<'a> {
     pub headers: &'a HeaderMap,
     pub raw_query: &'a str,
+    pub stage: &'a str,
+    pub stage_variables: &'a BTreeMap<String, String>,
+    pub method: &'a str,
+    /// The path below the stage, as received.
+    pub path: &'a str,
+    /// The route's path (`/items/{id}`) and key (`GET /items/{id}`).
+    pub resource_path: &'a str,
+    pub route_key: &'a str,
+    pub source_ip: &'a str,
+    pub request_id: &'a str,
+    pub account_id: &'a str,
+    pub api_id: &'a str,
+    /// `arn:aws:execute-api:<region>:<account>:<api>/<stage>/<METHOD>/<path>`.
+    pub method_arn: &'a str,
     /// Unix time, in seconds.
     pub now: u64,
+    /// The request as a proxy integration's event (what REQUEST authorizers get, reshaped).
+    pub events: &'a dyn RequestEvents,
+}
+
+/// Builds the integration event of the request being authorized, for the authorizer events
+/// that are made from it.
+pub trait RequestEvents: Send + Sync {
+    fn event(&self, payload: PayloadVersion) -> Value;
 }
 
 impl AuthRequest<'_> {
     /// The identity source's value. A header sent twice is refused: API Gateway would see the
     /// values joined, and no token survives that.
     pub fn identity(&self, source: &IdentitySource) -> Result<Option<String>, Denial> {
-        match source {
+        Ok(match source {
             IdentitySource::Header(name) => {
                 let mut values = self.headers.get_all(name.as_str()).iter();
                 match (values.next(), values.next()) {
-                    (None, _) => Ok(None),
-                    (Some(value), None) => Ok(value.to_str().ok().map(str::to_owned)),
-                    (Some(_), Some(_)) => Err(Denial::unauthorized(format!(
-                        "the request has more than one {name} header"
-                    ))),
+                    (None, _) => None,
+                    (Some(value), None) => value.to_str().ok().map(str::to_owned),
+                    (Some(_), Some(_)) => {
+                        return Err(Denial::unauthorized(format!(
+                            "the request has more than one {name} header"
+                        )));
+                    }
                 }
             }
-            IdentitySource::Query(name) => Ok(query_pairs(self.raw_query)
+            IdentitySource::Query(name) => query_pairs(self.raw_query)
                 .into_iter()
                 .find(|(key, _)| key == name)
-                .map(|(_, value)| value)),
-        }
+                .map(|(_, value)| value),
+            IdentitySource::StageVariable(name) => self.stage_variables.get(name).cloned(),
+            IdentitySource::Context(name) => self.context(name).map(str::to_owned),
+        })
+    }
+
+    fn context(&self, name: &str) -> Option<&str> {
+        Some(match name {
+            "accountId" => self.account_id,
+            "apiId" => self.api_id,
+            "httpMethod" => self.method,
+            "identity.sourceIp" => self.source_ip,
+            "identity.userAgent" => self
+                .headers
+                .get("user-agent")
+                .and_then(|v| v.to_str().ok())?,
+            "path" => self.path,
+            "protocol" => "HTTP/1.1",
+            "requestId" => self.request_id,
+            "resourcePath" => self.resource_path,
+            "routeKey" => self.route_key,
+            "stage" => self.stage,
+            _ => return None,
+        })
     }
 }
 
@@ -140,18 +211,23 @@ pub struct Grant {
 /// JWT authorizers, to `www-authenticate`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Denial {
-    /// `UNAUTHORIZED`, 401: no identity, a bad token.
+    /// `UNAUTHORIZED`, 401: no identity, a bad token, a Lambda authorizer's `Unauthorized`.
     Unauthorized {
         reason: Cow<'static, str>,
         /// The `www-authenticate` value (HTTP API JWT authorizers).
         challenge: Option<String>,
     },
-    /// `ACCESS_DENIED`, 403: an HTTP API answers `{"message":"Forbidden"}` (a JWT without the
-    /// route's scopes).
+    /// `ACCESS_DENIED`, 403: a policy's `Deny` (`explicit`) or no `Allow`; an HTTP API answers
+    /// `{"message":"Forbidden"}` for those, for `isAuthorized: false`, and for a JWT without the
+    /// route's scopes.
     AccessDenied {
         reason: Cow<'static, str>,
+        explicit: bool,
         challenge: Option<String>,
     },
+    /// `AUTHORIZER_CONFIGURATION_ERROR`, 500: a Lambda authorizer failed, timed out, or answered
+    /// something API Gateway cannot read.
+    ConfigurationError { reason: Cow<'static, str> },
 }
 
 impl Denial {
@@ -162,10 +238,26 @@ impl Denial {
         }
     }
 
+    pub fn access_denied(reason: impl Into<Cow<'static, str>>, explicit: bool) -> Self {
+        Self::AccessDenied {
+            reason: reason.into(),
+            explicit,
+            challenge: None,
+        }
+    }
+
+    pub fn configuration_error(reason: impl Into<Cow<'static, str>>) -> Self {
+        Self::ConfigurationError {
+            reason: reason.into(),
+        }
+    }
+
     /// For the access log.
     pub fn reason(&self) -> &str {
         match self {
-            Self::Unauthorized { reason, .. } | Self::AccessDenied { reason, .. } => reason,
+            Self::Unauthorized { reason, .. }
+            | Self::AccessDenied { reason, .. }
+            | Self::ConfigurationError { reason } => reason,
         }
     }
 
@@ -175,19 +267,25 @@ impl Denial {
             Self::Unauthorized { challenge, .. } | Self::AccessDenied { challenge, .. } => {
                 challenge.as_deref()
             }
+            Self::ConfigurationError { .. } => None,
         }
     }
 }
 
-/// One configured authorizer, ready to decide.
+/// One configured authorizer, ready to decide (with its cache of results, for the types that
+/// have one).
 #[derive(Debug)]
 pub struct Authorizer {
     config: AuthorizerConfig,
+    results: lambda::Results,
 }
 
 impl Authorizer {
     pub fn new(config: AuthorizerConfig) -> Self {
-        Self { config }
+        Self {
+            config,
+            results: lambda::Results::default(),
+        }
     }
 
     pub fn config(&self) -> &AuthorizerConfig {
@@ -204,6 +302,11 @@ impl Authorizer {
         match &self.config {
             AuthorizerConfig::Jwt(config) => config.authorize(scopes, request, services).await,
             AuthorizerConfig::Cognito(config) => config.authorize(scopes, request, services).await,
+            AuthorizerConfig::Lambda(config) => {
+                config
+                    .authorize(&self.results, request, services.invoker)
+                    .await
+            }
         }
     }
 }

@@ -16,6 +16,15 @@ use percent_encoding::percent_decode_str;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+/// The event format of a Lambda proxy integration (and of an HTTP API's Lambda authorizer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PayloadVersion {
+    /// `1.0`: REST APIs, and HTTP APIs that ask for it.
+    V1,
+    /// `2.0`: HTTP APIs' default.
+    V2,
+}
+
 /// `requestContext.authorizer` of an event, as the route's authorizer shapes it; typed so it is
 /// serialized straight into the event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -25,6 +34,10 @@ pub enum AuthorizerContext {
     Jwt { jwt: JwtContext },
     /// REST API Cognito authorizer: `{"claims": ...}`.
     Claims { claims: BTreeMap<String, String> },
+    /// REST API Lambda authorizer: `principalId`, `integrationLatency` and the context's values.
+    Fields(BTreeMap<String, Value>),
+    /// HTTP API Lambda authorizer: `{"lambda": <context or null>}`.
+    Lambda { lambda: Option<Value> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -81,6 +81,9 @@ impl ApiRules for HttpApi {
             GatewayError::Denied(Denial::AccessDenied { .. }) => {
                 (StatusCode::FORBIDDEN, "Forbidden")
             }
+            GatewayError::Denied(Denial::ConfigurationError { .. }) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+            }
             GatewayError::NoRoute => (StatusCode::NOT_FOUND, "Not Found"),
             GatewayError::PayloadTooLarge => {
                 (StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large")

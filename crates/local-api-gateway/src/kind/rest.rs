@@ -4,15 +4,12 @@
 //! `DEFAULT_5XX`). CORS is whatever the routes answer (SAM's MOCK OPTIONS methods, the function's
 //! own headers): a proxy integration adds none.
 
-use axum::{
-    body::Body,
-    http::{HeaderMap, HeaderValue, Response, StatusCode, header},
-};
+use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 
 use super::{ApiRules, RequestIds, insert};
 use crate::{
     authorizer::Denial,
-    error::{GatewayError, json_message},
+    error::{GatewayError, build_response},
     event::{
         EventContext, FunctionResponse, MalformedResponse, RequestParts,
         v1::{self, Dialect, V1Context},
@@ -22,10 +19,31 @@ use crate::{
 
 pub struct RestApi;
 
+/// The body of a gateway response: `{"message": ...}`; ACCESS_DENIED answers with a capital
+/// `Message` (public captures; LocalStack special-cases it too), an authorizer's configuration
+/// error with `{"message": null}`.
+#[derive(Clone, Copy)]
+enum Body {
+    Message(&'static str),
+    CapitalMessage(&'static str),
+    Null,
+}
+
+impl Body {
+    fn json(self) -> Vec<u8> {
+        let value = match self {
+            Self::Message(text) => serde_json::json!({ "message": text }),
+            Self::CapitalMessage(text) => serde_json::json!({ "Message": text }),
+            Self::Null => serde_json::json!({ "message": null }),
+        };
+        serde_json::to_vec(&value).unwrap_or_default()
+    }
+}
+
 /// How a REST API tells one gateway error from another.
 struct Shape {
     status: u16,
-    message: &'static str,
+    message: Body,
     /// The `x-amzn-ErrorType` header.
     error_type: &'static str,
     /// The gateway response type `GatewayResponses` customizes.
@@ -41,7 +59,11 @@ impl ApiRules for RestApi {
         route.path.clone()
     }
 
-    fn preflight(&self, _api: &Api, _parts: &axum::http::request::Parts) -> Option<Response<Body>> {
+    fn preflight(
+        &self,
+        _api: &Api,
+        _parts: &axum::http::request::Parts,
+    ) -> Option<Response<axum::body::Body>> {
         None
     }
 
@@ -74,7 +96,7 @@ impl ApiRules for RestApi {
         v1::map_result(result, request_headers, &api.binary_media_types)
     }
 
-    fn error(&self, api: &Api, error: &GatewayError) -> Response<Body> {
+    fn error(&self, api: &Api, error: &GatewayError) -> Response<axum::body::Body> {
         let shape = shape(error);
         let default = if shape.status < 500 {
             "DEFAULT_4XX"
@@ -89,7 +111,11 @@ impl ApiRules for RestApi {
             .and_then(|c| c.status)
             .and_then(|s| StatusCode::from_u16(s).ok())
             .unwrap_or(StatusCode::from_u16(shape.status).unwrap_or(StatusCode::BAD_GATEWAY));
-        let mut response = json_message(status, shape.message);
+        let mut response = build_response(
+            status.as_u16(),
+            &[("content-type".to_owned(), "application/json".to_owned())],
+            shape.message.json(),
+        );
         let headers = response.headers_mut();
         headers.insert(
             "x-amzn-errortype",
@@ -109,7 +135,7 @@ impl ApiRules for RestApi {
     fn finish(
         &self,
         _api: &Api,
-        response: &mut Response<Body>,
+        response: &mut Response<axum::body::Body>,
         _origin: Option<&HeaderValue>,
         _preflight: bool,
         ids: &RequestIds,
@@ -123,7 +149,7 @@ impl ApiRules for RestApi {
 fn shape(error: &GatewayError) -> Shape {
     let shape = |status, message, error_type, response_type| Shape {
         status,
-        message,
+        message: Body::Message(message),
         error_type,
         response_type,
     };
@@ -134,12 +160,24 @@ fn shape(error: &GatewayError) -> Shape {
         GatewayError::Denied(Denial::Unauthorized { .. }) => {
             shape(401, "Unauthorized", "UnauthorizedException", "UNAUTHORIZED")
         }
-        GatewayError::Denied(Denial::AccessDenied { .. }) => shape(
-            403,
-            "User is not authorized to access this resource",
-            "AccessDeniedException",
-            "ACCESS_DENIED",
-        ),
+        // The wording of captures since late 2024.
+        GatewayError::Denied(Denial::AccessDenied { explicit, .. }) => Shape {
+            message: Body::CapitalMessage(if *explicit {
+                "User is not authorized to access this resource with an explicit deny in an identity-based policy"
+            } else {
+                "User is not authorized to access this resource because no identity-based policy allows the execute-api:Invoke action"
+            }),
+            ..shape(403, "", "AccessDeniedException", "ACCESS_DENIED")
+        },
+        GatewayError::Denied(Denial::ConfigurationError { .. }) => Shape {
+            message: Body::Null,
+            ..shape(
+                500,
+                "",
+                "AuthorizerConfigurationException",
+                "AUTHORIZER_CONFIGURATION_ERROR",
+            )
+        },
         GatewayError::NoRoute => shape(
             403,
             "Missing Authentication Token",

@@ -23,6 +23,7 @@ mod definition;
 mod functions;
 mod globals;
 mod intrinsics;
+mod lambda_authorizers;
 mod openapi;
 mod raw;
 mod sam;

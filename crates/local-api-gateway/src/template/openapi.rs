@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use serde_yaml_ng::{Mapping, Value as Yaml};
 
+use super::lambda_authorizers;
 use super::{
     Context, Location, TemplateError,
     definition::{Definition, Operation, Requirement, Scheme},
@@ -21,6 +22,7 @@ use crate::{
     authorizer::{
         cognito::{CognitoConfig, Pattern, issuer_of_user_pool_arn},
         jwt::JwtConfig,
+        lambda::{Flavor, LambdaConfig},
     },
     model::{
         ApiKind, AuthorizerConfig, CorsConfig, GatewayResponse, IdentitySource, Integration,
@@ -233,7 +235,7 @@ pub(super) fn read_security(
 /// A security scheme. Types the local API cannot enforce are kept as such: they are an error
 /// only where a route requires them.
 fn read_scheme(
-    cx: &Context<'_>,
+    cx: &mut Context<'_>,
     kind: ApiKind,
     scheme: &Yaml,
     at: &Location,
@@ -319,10 +321,115 @@ fn read_scheme(
                 )?,
             )))
         }
-        (_, "token" | "request") => Ok(Scheme::Unsupported {
-            why: "Lambda authorizers are not supported by the local API".into(),
-            at: at.clone(),
-        }),
+        (_, "token" | "request") => {
+            let uri_at = authorizer_at.child("authorizerUri");
+            let uri = authorizer
+                .get("authorizerUri")
+                .ok_or_else(|| TemplateError::invalid(&uri_at, "missing"))?;
+            let uri = cx.resolver.eval_string(uri, &uri_at)?;
+            let function = lambda_authorizers::function(cx, &uri, &uri_at)?;
+            let ttl_at = authorizer_at.child("authorizerResultTtlInSeconds");
+            let ttl = match authorizer.get("authorizerResultTtlInSeconds") {
+                Some(value) => lambda_authorizers::ttl(cx, value, &ttl_at)?,
+                None if kind == ApiKind::Rest => lambda_authorizers::REST_DEFAULT_TTL,
+                None => std::time::Duration::ZERO,
+            };
+            let source_at = authorizer_at.child("identitySource");
+            let sources = match authorizer.get("identitySource") {
+                None => None,
+                Some(value @ Yaml::Sequence(_)) => {
+                    Some(cx.resolver.eval_string_list(value, &source_at)?)
+                }
+                Some(value) => Some(
+                    cx.resolver
+                        .eval_string(value, &source_at)?
+                        .split(',')
+                        .map(|s| s.trim().to_owned())
+                        .filter(|s| !s.is_empty())
+                        .collect(),
+                ),
+            };
+            let (flavor, identity) = match (kind, authorizer_type.as_str()) {
+                (ApiKind::Rest, "token") => {
+                    // The token's header: the identity source, else the scheme's `name`.
+                    let identity = match &sources {
+                        Some(sources) => {
+                            lambda_authorizers::rest_sources(&sources.join(","), &source_at)?
+                        }
+                        None => {
+                            let header = match scheme.get("name") {
+                                Some(name) => cx.resolver.eval_string(name, &at.child("name"))?,
+                                None => "Authorization".into(),
+                            };
+                            vec![crate::model::IdentitySource::Header(
+                                header.to_ascii_lowercase(),
+                            )]
+                        }
+                    };
+                    if !matches!(
+                        identity.as_slice(),
+                        [crate::model::IdentitySource::Header(_)]
+                    ) {
+                        return Err(TemplateError::invalid(
+                            &source_at,
+                            "a TOKEN authorizer takes one header",
+                        ));
+                    }
+                    let validation = lambda_authorizers::validation(
+                        cx,
+                        authorizer.get("identityValidationExpression"),
+                        &authorizer_at.child("identityValidationExpression"),
+                    )?;
+                    (Flavor::Token { validation }, identity)
+                }
+                (ApiKind::Rest, _) => (
+                    Flavor::Request,
+                    lambda_authorizers::rest_sources(
+                        &sources.unwrap_or_default().join(","),
+                        &source_at,
+                    )?,
+                ),
+                (ApiKind::Http, "request") => {
+                    let payload_at = authorizer_at.child("authorizerPayloadFormatVersion");
+                    let payload = authorizer
+                        .get("authorizerPayloadFormatVersion")
+                        .ok_or_else(|| TemplateError::invalid(&payload_at, "missing"))?;
+                    let payload = lambda_authorizers::payload(cx, payload, &payload_at)?;
+                    let simple_responses = match authorizer.get("enableSimpleResponses") {
+                        Some(value) => cx
+                            .resolver
+                            .eval_bool(value, &authorizer_at.child("enableSimpleResponses"))?,
+                        None => false,
+                    };
+                    let identity = sources
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|source| lambda_authorizers::http_source(source, &source_at))
+                        .collect::<Result<_, _>>()?;
+                    (
+                        Flavor::Http {
+                            payload,
+                            simple_responses,
+                        },
+                        identity,
+                    )
+                }
+                (ApiKind::Http, _) => {
+                    return Err(TemplateError::invalid(
+                        &kind_at,
+                        "an HTTP API's Lambda authorizers are of type request",
+                    ));
+                }
+            };
+            let config = LambdaConfig {
+                function,
+                flavor,
+                identity,
+                ttl,
+            };
+            lambda_authorizers::check_cacheable(&config, &authorizer_at)?;
+            Ok(Scheme::Authorizer(AuthorizerConfig::Lambda(config)))
+        }
         (_, other) => Err(TemplateError::invalid(
             &kind_at,
             format!("`{other}` is not an authorizer type of a {}", kind.name()),

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 
 use serde_yaml_ng::{Mapping, Value as Yaml};
 
+use super::lambda_authorizers;
 use super::{
     Context, Location, Resource, TemplateError,
     definition::{Definition, NONE, Operation, Requirement, Scheme},
@@ -21,7 +22,10 @@ use super::{
     openapi::{self, cognito_config, http_identity_source, jwt_config},
     ref_to,
 };
-use crate::model::{Api, ApiKind, AuthorizerConfig, CorsConfig, GatewayResponse, Stage};
+use crate::{
+    authorizer::lambda::{Flavor, LambdaConfig},
+    model::{Api, ApiKind, AuthorizerConfig, CorsConfig, GatewayResponse, Stage},
+};
 
 const REST_API: &str = "AWS::ApiGateway::RestApi";
 const HTTP_API: &str = "AWS::ApiGatewayV2::Api";
@@ -407,7 +411,10 @@ fn raw_integration(
 }
 
 /// One `AWS::ApiGateway::Authorizer`.
-fn rest_authorizer(cx: &Context<'_>, authorizer: Resource<'_>) -> Result<Scheme, TemplateError> {
+fn rest_authorizer(
+    cx: &mut Context<'_>,
+    authorizer: Resource<'_>,
+) -> Result<Scheme, TemplateError> {
     let kind = required_string(cx, authorizer, "Type")?.to_ascii_uppercase();
     match kind.as_str() {
         "COGNITO_USER_POOLS" => {
@@ -439,10 +446,52 @@ fn rest_authorizer(cx: &Context<'_>, authorizer: Resource<'_>) -> Result<Scheme,
                 )?,
             )))
         }
-        "TOKEN" | "REQUEST" => Ok(Scheme::Unsupported {
-            why: "Lambda authorizers are not supported by the local API".into(),
-            at: authorizer.location(),
-        }),
+        "TOKEN" | "REQUEST" => {
+            let uri_at = authorizer.property_location("AuthorizerUri");
+            let uri = required_string(cx, authorizer, "AuthorizerUri")?;
+            let function = lambda_authorizers::function(cx, &uri, &uri_at)?;
+            let ttl = match authorizer.property("AuthorizerResultTtlInSeconds") {
+                Some(value) => lambda_authorizers::ttl(
+                    cx,
+                    value,
+                    &authorizer.property_location("AuthorizerResultTtlInSeconds"),
+                )?,
+                None => lambda_authorizers::REST_DEFAULT_TTL,
+            };
+            let source_at = authorizer.property_location("IdentitySource");
+            let identity = lambda_authorizers::rest_sources(
+                &string_property(cx, authorizer, "IdentitySource")?.unwrap_or_default(),
+                &source_at,
+            )?;
+            let flavor = if kind == "TOKEN" {
+                if !matches!(
+                    identity.as_slice(),
+                    [crate::model::IdentitySource::Header(_)]
+                ) {
+                    return Err(TemplateError::invalid(
+                        &source_at,
+                        "a TOKEN authorizer takes one header (method.request.header.<name>)",
+                    ));
+                }
+                Flavor::Token {
+                    validation: lambda_authorizers::validation(
+                        cx,
+                        authorizer.property("IdentityValidationExpression"),
+                        &authorizer.property_location("IdentityValidationExpression"),
+                    )?,
+                }
+            } else {
+                Flavor::Request
+            };
+            let config = LambdaConfig {
+                function,
+                flavor,
+                identity,
+                ttl,
+            };
+            lambda_authorizers::check_cacheable(&config, &authorizer.location())?;
+            Ok(Scheme::Authorizer(AuthorizerConfig::Lambda(config)))
+        }
         other => Err(TemplateError::invalid(
             &authorizer.property_location("Type"),
             format!("`{other}` is not an authorizer type of a REST API"),
@@ -662,7 +711,10 @@ fn route_key_parts(route_key: &str, at: &Location) -> Result<(String, String), T
 }
 
 /// One `AWS::ApiGatewayV2::Authorizer`.
-fn http_authorizer(cx: &Context<'_>, authorizer: Resource<'_>) -> Result<Scheme, TemplateError> {
+fn http_authorizer(
+    cx: &mut Context<'_>,
+    authorizer: Resource<'_>,
+) -> Result<Scheme, TemplateError> {
     let kind = required_string(cx, authorizer, "AuthorizerType")?.to_ascii_uppercase();
     match kind.as_str() {
         "JWT" => {
@@ -689,10 +741,52 @@ fn http_authorizer(cx: &Context<'_>, authorizer: Resource<'_>) -> Result<Scheme,
                 cx, jwt, &jwt_at, identity,
             )?)))
         }
-        "REQUEST" => Ok(Scheme::Unsupported {
-            why: "Lambda authorizers are not supported by the local API".into(),
-            at: authorizer.location(),
-        }),
+        "REQUEST" => {
+            let uri_at = authorizer.property_location("AuthorizerUri");
+            let uri = required_string(cx, authorizer, "AuthorizerUri")?;
+            let function = lambda_authorizers::function(cx, &uri, &uri_at)?;
+            let payload_at = authorizer.property_location("AuthorizerPayloadFormatVersion");
+            let payload = authorizer
+                .property("AuthorizerPayloadFormatVersion")
+                .ok_or_else(|| TemplateError::invalid(&payload_at, "missing"))?;
+            let payload = lambda_authorizers::payload(cx, payload, &payload_at)?;
+            let simple_responses = match authorizer.property("EnableSimpleResponses") {
+                Some(value) => cx.resolver.eval_bool(
+                    value,
+                    &authorizer.property_location("EnableSimpleResponses"),
+                )?,
+                None => false,
+            };
+            let ttl = match authorizer.property("AuthorizerResultTtlInSeconds") {
+                Some(value) => lambda_authorizers::ttl(
+                    cx,
+                    value,
+                    &authorizer.property_location("AuthorizerResultTtlInSeconds"),
+                )?,
+                None => std::time::Duration::ZERO,
+            };
+            let source_at = authorizer.property_location("IdentitySource");
+            let identity = match authorizer.property("IdentitySource") {
+                Some(value) => cx
+                    .resolver
+                    .eval_string_list(value, &source_at)?
+                    .iter()
+                    .map(|source| lambda_authorizers::http_source(source, &source_at))
+                    .collect::<Result<_, _>>()?,
+                None => Vec::new(),
+            };
+            let config = LambdaConfig {
+                function,
+                flavor: Flavor::Http {
+                    payload,
+                    simple_responses,
+                },
+                identity,
+                ttl,
+            };
+            lambda_authorizers::check_cacheable(&config, &authorizer.location())?;
+            Ok(Scheme::Authorizer(AuthorizerConfig::Lambda(config)))
+        }
         other => Err(TemplateError::invalid(
             &authorizer.property_location("AuthorizerType"),
             format!("`{other}` is not an authorizer type of an HTTP API"),

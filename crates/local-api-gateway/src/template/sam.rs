@@ -31,9 +31,15 @@ use super::{
         self, cognito_config, http_identity_source, jwt_config, max_integration_timeout, unquote,
     },
 };
-use crate::model::{
-    Api, ApiKind, CorsConfig, GatewayResponse, Integration, LambdaIntegration, MockResponse,
-    PayloadVersion, Stage,
+use std::time::Duration;
+
+use super::lambda_authorizers;
+use crate::{
+    authorizer::lambda::{Flavor, LambdaConfig},
+    model::{
+        Api, ApiKind, AuthorizerConfig, CorsConfig, GatewayResponse, IdentitySource, Integration,
+        LambdaIntegration, MockResponse, PayloadVersion, Stage,
+    },
 };
 
 pub(super) const REST_API: &str = "AWS::Serverless::Api";
@@ -299,7 +305,7 @@ fn refuse_unsupported(api: &SamApi<'_>) -> Result<(), TemplateError> {
 
 /// `Auth.Authorizers` and `Auth.DefaultAuthorizer`, as security schemes of the definition.
 fn read_authorizers(
-    cx: &Context<'_>,
+    cx: &mut Context<'_>,
     api: &mut SamApi<'_>,
     definition: &mut Definition,
 ) -> Result<(), TemplateError> {
@@ -369,15 +375,12 @@ fn read_authorizers(
 /// A REST API authorizer: `UserPoolArn` makes it a Cognito user pool authorizer, anything else a
 /// Lambda authorizer (as SAM decides).
 fn rest_authorizer(
-    cx: &Context<'_>,
+    cx: &mut Context<'_>,
     config: &Yaml,
     at: &Location,
 ) -> Result<Scheme, TemplateError> {
     let Some(arns) = config.get("UserPoolArn") else {
-        return Ok(Scheme::Unsupported {
-            why: "Lambda authorizers are not supported by the local API".into(),
-            at: at.clone(),
-        });
+        return rest_lambda_authorizer(cx, config, at);
     };
     let arns_at = at.child("UserPoolArn");
     let arns = match arns {
@@ -405,7 +408,7 @@ fn rest_authorizer(
         .and_then(|i| i.get("ValidationExpression"))
         .map(|value| cx.resolver.eval_string(value, &expression_at))
         .transpose()?;
-    Ok(Scheme::Authorizer(crate::model::AuthorizerConfig::Cognito(
+    Ok(Scheme::Authorizer(AuthorizerConfig::Cognito(
         cognito_config(
             &arns,
             &arns_at,
@@ -419,24 +422,218 @@ fn rest_authorizer(
 /// An HTTP API authorizer: `JwtConfiguration` makes it a JWT authorizer, anything else a Lambda
 /// authorizer (as SAM decides).
 fn http_authorizer(
-    cx: &Context<'_>,
+    cx: &mut Context<'_>,
     config: &Yaml,
     at: &Location,
 ) -> Result<Scheme, TemplateError> {
     let Some(jwt) = config.get("JwtConfiguration") else {
-        return Ok(Scheme::Unsupported {
-            why: "Lambda authorizers are not supported by the local API".into(),
-            at: at.clone(),
-        });
+        return http_lambda_authorizer(cx, config, at);
     };
     let source_at = at.child("IdentitySource");
     let source = config.get("IdentitySource").ok_or_else(|| {
         TemplateError::invalid(&source_at, "a JWT authorizer must define 'IdentitySource'")
     })?;
     let identity = http_identity_source(&cx.resolver.eval_string(source, &source_at)?, &source_at)?;
-    Ok(Scheme::Authorizer(crate::model::AuthorizerConfig::Jwt(
-        jwt_config(cx, jwt, &at.child("JwtConfiguration"), identity)?,
-    )))
+    Ok(Scheme::Authorizer(AuthorizerConfig::Jwt(jwt_config(
+        cx,
+        jwt,
+        &at.child("JwtConfiguration"),
+        identity,
+    )?)))
+}
+
+/// A REST API Lambda authorizer: `FunctionPayloadType` TOKEN (the default: `Identity.Header`,
+/// `ValidationExpression`) or REQUEST (`Identity.Headers`, `QueryStrings`, `StageVariables`,
+/// `Context`), cached `Identity.ReauthorizeEvery` seconds (300 when not given).
+fn rest_lambda_authorizer(
+    cx: &mut Context<'_>,
+    config: &Yaml,
+    at: &Location,
+) -> Result<Scheme, TemplateError> {
+    let arn_at = at.child("FunctionArn");
+    let arn = config.get("FunctionArn").ok_or_else(|| {
+        TemplateError::invalid(&arn_at, "a Lambda authorizer needs a FunctionArn")
+    })?;
+    let arn = cx.resolver.eval_string(arn, &arn_at)?;
+    let function = lambda_authorizers::function(cx, &arn, &arn_at)?;
+    let identity = config.get("Identity");
+    let identity_at = at.child("Identity");
+    let ttl = match identity.and_then(|i| i.get("ReauthorizeEvery")) {
+        Some(value) => lambda_authorizers::ttl(cx, value, &identity_at.child("ReauthorizeEvery"))?,
+        None => lambda_authorizers::REST_DEFAULT_TTL,
+    };
+    let payload_type = match config.get("FunctionPayloadType") {
+        Some(value) => cx
+            .resolver
+            .eval_string(value, &at.child("FunctionPayloadType"))?,
+        None => "TOKEN".to_owned(),
+    };
+    let (flavor, sources) = match payload_type.as_str() {
+        "TOKEN" => {
+            let header = match identity.and_then(|i| i.get("Header")) {
+                Some(value) => cx
+                    .resolver
+                    .eval_string(value, &identity_at.child("Header"))?,
+                None => "Authorization".to_owned(),
+            };
+            let validation = lambda_authorizers::validation(
+                cx,
+                identity.and_then(|i| i.get("ValidationExpression")),
+                &identity_at.child("ValidationExpression"),
+            )?;
+            (
+                Flavor::Token { validation },
+                vec![IdentitySource::Header(header.to_ascii_lowercase())],
+            )
+        }
+        "REQUEST" => (
+            Flavor::Request,
+            sam_identity_sources(cx, identity, &identity_at, false)?,
+        ),
+        other => {
+            return Err(TemplateError::invalid(
+                &at.child("FunctionPayloadType"),
+                format!("Authorizer has invalid 'FunctionPayloadType': {other}"),
+            ));
+        }
+    };
+    let config = LambdaConfig {
+        function,
+        flavor,
+        identity: sources,
+        ttl,
+    };
+    lambda_authorizers::check_cacheable(&config, &identity_at)?;
+    Ok(Scheme::Authorizer(AuthorizerConfig::Lambda(config)))
+}
+
+/// An HTTP API Lambda authorizer: `AuthorizerPayloadFormatVersion`, `EnableSimpleResponses`,
+/// `Identity` (cached only with `ReauthorizeEvery`).
+fn http_lambda_authorizer(
+    cx: &mut Context<'_>,
+    config: &Yaml,
+    at: &Location,
+) -> Result<Scheme, TemplateError> {
+    for (key, message) in [
+        (
+            "IdentitySource",
+            "IdentitySource is only supported for OAuth2 Authorizer. For Lambda Authorizer, use the 'Identity' property instead",
+        ),
+        (
+            "AuthorizationScopes",
+            "AuthorizationScopes is only supported for OAuth2 Authorizer",
+        ),
+    ] {
+        if config.get(key).is_some() {
+            return Err(TemplateError::invalid(&at.child(key), message));
+        }
+    }
+    let arn_at = at.child("FunctionArn");
+    let arn = config.get("FunctionArn").ok_or_else(|| {
+        TemplateError::invalid(&arn_at, "Lambda Authorizer must define 'FunctionArn'")
+    })?;
+    let arn = cx.resolver.eval_string(arn, &arn_at)?;
+    let function = lambda_authorizers::function(cx, &arn, &arn_at)?;
+    let payload_at = at.child("AuthorizerPayloadFormatVersion");
+    let payload = config
+        .get("AuthorizerPayloadFormatVersion")
+        .ok_or_else(|| {
+            TemplateError::invalid(
+                &payload_at,
+                "Lambda Authorizer must define 'AuthorizerPayloadFormatVersion'",
+            )
+        })?;
+    let payload = lambda_authorizers::payload(cx, payload, &payload_at)?;
+    let simple_responses = match config.get("EnableSimpleResponses") {
+        Some(value) => cx
+            .resolver
+            .eval_bool(value, &at.child("EnableSimpleResponses"))?,
+        None => false,
+    };
+    let identity = config.get("Identity");
+    let identity_at = at.child("Identity");
+    let ttl = match identity.and_then(|i| i.get("ReauthorizeEvery")) {
+        Some(value) => lambda_authorizers::ttl(cx, value, &identity_at.child("ReauthorizeEvery"))?,
+        None => Duration::ZERO,
+    };
+    let permitted = config.get("FunctionInvokeRole").is_some()
+        || config
+            .get("EnableFunctionDefaultPermissions")
+            .and_then(Yaml::as_bool)
+            == Some(true);
+    if !permitted {
+        cx.warnings.push(format!(
+            "{at}: SAM gives API Gateway no permission to invoke this authorizer (no EnableFunctionDefaultPermissions: true, no FunctionInvokeRole); deployed, its routes answer 500. The local API invokes it regardless"
+        ));
+    }
+    let config = LambdaConfig {
+        function,
+        flavor: Flavor::Http {
+            payload,
+            simple_responses,
+        },
+        identity: sam_identity_sources(cx, identity, &identity_at, true)?,
+        ttl,
+    };
+    lambda_authorizers::check_cacheable(&config, &identity_at)?;
+    Ok(Scheme::Authorizer(AuthorizerConfig::Lambda(config)))
+}
+
+/// `Identity.Headers`, `QueryStrings`, `StageVariables`, `Context`, in that order (SAM's).
+fn sam_identity_sources(
+    cx: &Context<'_>,
+    identity: Option<&Yaml>,
+    at: &Location,
+    http: bool,
+) -> Result<Vec<IdentitySource>, TemplateError> {
+    let mut sources = Vec::new();
+    let Some(identity) = identity else {
+        return Ok(sources);
+    };
+    for (key, prefix) in [
+        (
+            "Headers",
+            if http {
+                "$request.header."
+            } else {
+                "method.request.header."
+            },
+        ),
+        (
+            "QueryStrings",
+            if http {
+                "$request.querystring."
+            } else {
+                "method.request.querystring."
+            },
+        ),
+        (
+            "StageVariables",
+            if http {
+                "$stageVariables."
+            } else {
+                "stageVariables."
+            },
+        ),
+        ("Context", if http { "$context." } else { "context." }),
+    ] {
+        let Some(names) = identity.get(key) else {
+            continue;
+        };
+        let key_at = at.child(key);
+        for name in cx.resolver.eval_string_list(names, &key_at)? {
+            let source = format!("{prefix}{name}");
+            sources.push(if http {
+                lambda_authorizers::http_source(&source, &key_at)?
+            } else {
+                lambda_authorizers::rest_sources(&source, &key_at)?
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| TemplateError::invalid(&key_at, "names nothing"))?
+            });
+        }
+    }
+    Ok(sources)
 }
 
 /// A string property of an event.

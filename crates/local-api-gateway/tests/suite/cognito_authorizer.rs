@@ -7,7 +7,7 @@ use axum::http::HeaderMap;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use local_api_gateway::{
     authorizer::{
-        self, AuthRequest, AuthorizerConfig, Denial, IdentitySource, Services,
+        self, AuthorizerConfig, Denial, IdentitySource, Services,
         cognito::{CognitoConfig, Pattern, render_claims},
     },
     event::AuthorizerContext,
@@ -16,7 +16,9 @@ use local_api_gateway::{
 };
 use serde_json::{Value, json};
 
-use crate::support::{MemoryJwks, NoFunctions, Shared, issuer_key, jwks, now, other_key};
+use crate::support::{
+    MemoryJwks, NoFunctions, Shared, auth_request, issuer_key, jwks, now, other_key,
+};
 
 const POOL_A: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_PoolA";
 const POOL_B: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_PoolB";
@@ -57,11 +59,7 @@ impl Authorizer {
         let mut headers = HeaderMap::new();
         headers.insert("authorization", format!("Bearer {token}").parse().unwrap());
         let scopes: Vec<String> = scopes.iter().map(|s| (*s).to_owned()).collect();
-        let request = AuthRequest {
-            headers: &headers,
-            raw_query: "",
-            now: now(),
-        };
+        let request = auth_request(&headers, "");
         let services = Services {
             verifier: &self.verifier,
             invoker: &NoFunctions,

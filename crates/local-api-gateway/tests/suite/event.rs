@@ -43,7 +43,7 @@ fn leaves(value: &Value) -> BTreeMap<String, Value> {
 /// Compares `built` with `expected` leaf by leaf. `differ` names the leaves that must not be
 /// equal, each with why; a leaf of `expected` that `built` lacks counts as differing. Leaves
 /// only `built` has must be listed in `extra`.
-fn compare(expected: &Value, built: &Value, differ: &[(&str, &str)], extra: &[&str]) {
+pub fn compare(expected: &Value, built: &Value, differ: &[(&str, &str)], extra: &[&str]) {
     let (expected, built) = (leaves(expected), leaves(built));
     let mut problems = Vec::new();
     for (path, value) in &expected {

@@ -254,6 +254,7 @@ async fn function_failures_become_api_gateway_errors() {
         (
             Err(InvokeError::FunctionError {
                 error_type: "Panic".into(),
+                message: None,
             }),
             500,
             json!({"message": "Internal Server Error"}),
@@ -740,6 +741,7 @@ async fn rest_function_failures_are_502_and_timeouts_504() {
         (
             Err(InvokeError::FunctionError {
                 error_type: "Runtime.ExitError".into(),
+                message: None,
             }),
             502,
             json!({"message": "Internal server error"}),

@@ -65,19 +65,22 @@ async fn the_result_the_function_errors_and_unknown_functions() {
     assert_eq!(
         invoke(&url, "unhandled", second).await,
         Err(InvokeError::FunctionError {
-            error_type: "Runtime.ExitError".into()
+            error_type: "Runtime.ExitError".into(),
+            message: Some("exit status 1".into()),
         })
     );
     assert_eq!(
         invoke(&url, "failing", second).await,
         Err(InvokeError::FunctionError {
-            error_type: "&alloc::boxed::Box<dyn core::error::Error>".into()
+            error_type: "&alloc::boxed::Box<dyn core::error::Error>".into(),
+            message: None,
         })
     );
     assert_eq!(
         invoke(&url, "broken", second).await,
         Err(InvokeError::FunctionError {
-            error_type: "HTTP 502 Bad Gateway".into()
+            error_type: "HTTP 502 Bad Gateway".into(),
+            message: None,
         })
     );
     assert_eq!(
@@ -140,7 +143,8 @@ async fn a_result_over_lambdas_limit_is_a_function_error() {
     assert_eq!(
         invoke(&url, "big", Duration::from_secs(5)).await,
         Err(InvokeError::FunctionError {
-            error_type: "Function.ResponseSizeTooLarge".into()
+            error_type: "Function.ResponseSizeTooLarge".into(),
+            message: None,
         })
     );
     server.abort();

@@ -13,6 +13,7 @@ mod gateway;
 mod invoke;
 mod jwt_authorizer;
 mod keys;
+mod lambda_authorizers;
 mod properties;
 mod readers;
 mod template;

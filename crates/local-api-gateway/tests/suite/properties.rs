@@ -13,6 +13,7 @@ use local_api_gateway::{
         IdentitySource,
         cognito::{self, CognitoConfig},
         jwt::{self, JwtConfig},
+        policy::{Decision, PolicyDocument, wildcard_match},
     },
     event::{v1, v2},
     invoke::{Invoke, InvokeError},
@@ -282,7 +283,48 @@ fn route_scopes() -> impl Strategy<Value = Vec<String>> {
     ]
 }
 
+/// IAM's wildcards as a regular expression: `*` is `.*`, `?` is `.`, the rest literal.
+fn wildcard_oracle(pattern: &str) -> regex::Regex {
+    let body: String = pattern
+        .chars()
+        .map(|c| match c {
+            '*' => ".*".to_owned(),
+            '?' => ".".to_owned(),
+            c => regex::escape(&c.to_string()),
+        })
+        .collect();
+    regex::Regex::new(&format!("(?s)^{body}$")).unwrap()
+}
+
+/// A statement over a small alphabet of method ARNs, and the decision the documented rules give.
+fn statement() -> impl Strategy<Value = (bool, String)> {
+    (any::<bool>(), "[ab*?/]{0,6}")
+}
+
 proptest! {
+    #[test]
+    fn proptest_policy_wildcards_match_like_the_oracle(pattern in "[ab*?/:.]{0,8}", text in "[ab/:.]{0,10}") {
+        prop_assert_eq!(wildcard_match(&pattern, &text), wildcard_oracle(&pattern).is_match(&text));
+    }
+
+    #[test]
+    fn proptest_a_policy_denies_unless_an_allow_matches_and_no_deny_does(statements in prop::collection::vec(statement(), 0..5), arn in "[ab/]{0,6}") {
+        let document = json!({"Version": "2012-10-17", "Statement": statements.iter().map(|(allow, resource)| json!({
+            "Effect": if *allow { "Allow" } else { "Deny" },
+            "Action": "execute-api:Invoke",
+            "Resource": resource,
+        })).collect::<Vec<_>>()});
+        let matches = |allow: bool| statements.iter().any(|(a, r)| *a == allow && wildcard_oracle(r).is_match(&arn));
+        let expected = if matches(false) {
+            Decision::ExplicitDeny
+        } else if matches(true) {
+            Decision::Allow
+        } else {
+            Decision::ImplicitDeny
+        };
+        prop_assert_eq!(PolicyDocument::parse(&document).unwrap().decide(&arn), expected);
+    }
+
     #[test]
     fn proptest_the_jwt_authorizer_decides_as_documented(claims in claims(), scopes in route_scopes()) {
         let token = issuer_key().sign(&claims);

@@ -439,12 +439,12 @@ fn broken_rest_apis_are_errors_that_name_the_resource_and_property() {
                 "            UserPoolArn: !GetAtt UserPool.Arn\n",
                 "            FunctionArn: arn:aws:lambda:x\n",
             ),
-            "`RestApi` property `Auth.Authorizers.CognitoUserPool`: Lambda authorizers are not supported by the local API (`CognitoUserPool` protects `HelloFunction` property `Events.GetHelloRest.Properties`)",
+            "`RestApi` property `Auth.Authorizers.CognitoUserPool.FunctionArn`: `arn:aws:lambda:x` is not a Lambda function's ARN or invocation URI",
         ),
         (
             // No UserPoolArn: SAM reads it as a Lambda authorizer.
             variant("            UserPoolArn: !GetAtt UserPool.Arn\n", ""),
-            "`RestApi` property `Auth.Authorizers.CognitoUserPool`: Lambda authorizers are not supported",
+            "`RestApi` property `Auth.Authorizers.CognitoUserPool.FunctionArn`: a Lambda authorizer needs a FunctionArn",
         ),
         (
             variant(

@@ -17,11 +17,12 @@ use axum::{
     http::{HeaderMap, Request},
 };
 use local_api_gateway::{
+    authorizer::{AuthRequest, RequestEvents},
+    event::PayloadVersion,
     gateway::{Gateway, Outcome, Settings},
     invoke::{Invoke, InvokeError},
     keys::KeyCache,
-    model::Api,
-    model::ApiKind,
+    model::{Api, ApiKind},
     template::{LocalValues, Template, read_apis},
     verify::Verifier,
 };
@@ -88,6 +89,38 @@ impl Invoke for Recorder {
     }
 }
 
+/// No request events: for authorizers that build none (JWT, Cognito, TOKEN).
+pub struct NoEvents;
+
+impl RequestEvents for NoEvents {
+    fn event(&self, _: PayloadVersion) -> Value {
+        Value::Null
+    }
+}
+
+/// What an authorizer sees of `GET /hello` with `headers` and `query`.
+pub fn auth_request<'a>(headers: &'a HeaderMap, query: &'a str) -> AuthRequest<'a> {
+    static NO_VARIABLES: std::sync::LazyLock<BTreeMap<String, String>> =
+        std::sync::LazyLock::new(BTreeMap::new);
+    AuthRequest {
+        headers,
+        raw_query: query,
+        stage: "dev",
+        stage_variables: &NO_VARIABLES,
+        method: "GET",
+        path: "/hello",
+        resource_path: "/hello",
+        route_key: "GET /hello",
+        source_ip: "127.0.0.1",
+        request_id: "r",
+        account_id: ACCOUNT,
+        api_id: "local",
+        method_arn: "arn:aws:execute-api:us-east-1:123456789012:local/dev/GET/hello",
+        now: now(),
+        events: &NoEvents,
+    }
+}
+
 /// An invoker for tests where no function may be called.
 pub struct NoFunctions;
 
@@ -120,6 +153,7 @@ pub type TestGateway<I> = Gateway<Shared, I>;
 /// A gateway for `api` over the test keys, invoking through `invoker`.
 pub fn gateway<I: Invoke>(api: Api, invoker: I) -> TestGateway<I> {
     let settings = Settings {
+        region: "us-east-1".into(),
         account_id: ACCOUNT.into(),
         api_id: "local".into(),
         port: 3000,
