@@ -156,8 +156,8 @@ lint: template-check web-lint ## fmt, clippy, the template checks, the web app's
 unit: ## Unit, fixture and property tests (no network, no tools)
 	PROPTEST_CASES=$(PROPTEST_CASES) cargo test --workspace --locked
 
-emulator-test: $(TOOLS)/aws/.installed ## The Cognito emulator's SRP layer against a real moto server on loopback
-	$(TOOLS)/aws/bin/python -m unittest discover -s scripts -p 'test_cognito_emulator.py' -v
+emulator-test: $(TOOLS)/aws/.installed ## The Cognito emulator (SRP, managed login) against its real server on loopback
+	$(TOOLS)/aws/bin/python -m unittest discover -s scripts -p 'test_*.py' -v
 
 e2e: $(TOOLS)/aws/.installed $(TOOLS)/lambda/.installed ## End-to-end: the real local stack and the walkthrough's aws CLI commands
 	cargo test --locked -p local-api-gateway --test e2e --test faults -- --ignored --test-threads 1
