@@ -244,6 +244,10 @@ def install() -> None:
 if __name__ == "__main__":
     import cognito_managed_login  # next to this script, on sys.path when run as a script
 
+    missing = cognito_managed_login.missing_moto_internals()
+    if missing:
+        sys.exit("cognito-emulator: this moto lacks what the emulator builds on (see MOTO_INTERNALS in "
+                 "cognito_managed_login.py): " + ", ".join(missing))
     install()
     args = sys.argv[1:]
     movable_clock = "--movable-clock" in args

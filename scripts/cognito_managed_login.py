@@ -745,6 +745,64 @@ LOGIN_FORM = """<h1>Sign in</h1>
 """
 
 
+# What this layer and the SRP layer (cognito-emulator.py) use of moto beyond its public API: the
+# first things a moto upgrade can break. Checked at start, so an upgrade fails with a list, not a
+# wrong answer later. (module, class or None, attribute)
+MOTO_INTERNALS = [
+    ("moto.server", None, "DomainDispatcherApplication"),
+    ("moto.server", None, "MotoRequestHandler"),
+    ("moto.server", None, "main"),
+    ("moto.cognitoidp.models", None, "time"),
+    ("moto.cognitoidp.models", None, "cognitoidp_backends"),
+    ("moto.cognitoidp.models", "BackendDict", "iter_backends"),
+    ("moto.cognitoidp.models", "CognitoIdpBackend", "initiate_auth"),
+    ("moto.cognitoidp.models", "CognitoIdpBackend", "respond_to_auth_challenge"),
+    ("moto.cognitoidp.models", "CognitoIdpBackend", "admin_get_user"),
+    ("moto.cognitoidp.models", "RegionAgnosticBackend", "_find_backend_for_clientid"),
+    ("moto.cognitoidp.models", "CognitoIdpUserPool", "create_jwt"),
+    ("moto.cognitoidp.models", "CognitoIdpUserPool", "create_refresh_token"),
+    ("moto.cognitoidp.models", "CognitoIdpUserPool", "get_user_extra_data_by_client_id"),
+    ("moto.cognitoidp.models", "CognitoIdpUserPool", "_get_user"),
+    ("moto.cognitoidp.models", "CognitoIdpUserPoolClient", "get_readable_fields"),
+    ("moto.cognitoidp.responses", "CognitoIdpResponse", "_get_param"),
+    ("moto.cognitoidp.exceptions", None, "NotAuthorizedError"),
+    ("moto.cognitoidp.exceptions", None, "UserNotFoundError"),
+]
+# Attributes moto sets in __init__ (checked on a throwaway pool, client and user).
+MOTO_INSTANCE_ATTRIBUTES = {
+    "CognitoIdpUserPool": ["id", "region", "clients", "users", "extended_config", "refresh_tokens", "access_tokens",
+                           "id_tokens"],
+    "CognitoIdpUserPoolClient": ["id", "extended_config", "secret", "generate_secret"],
+    "CognitoIdpUser": ["id", "username", "password", "status", "enabled", "attributes", "groups"],
+}
+
+
+def missing_moto_internals() -> list:
+    """The names in MOTO_INTERNALS and MOTO_INSTANCE_ATTRIBUTES this moto lacks."""
+    import importlib
+
+    missing = []
+    for module_name, class_name, attribute in MOTO_INTERNALS:
+        try:
+            owner = importlib.import_module(module_name)
+            owner = getattr(owner, class_name) if class_name else owner
+        except (ImportError, AttributeError):
+            missing.append(f"{module_name}.{class_name or attribute}")
+            continue
+        if not hasattr(owner, attribute):
+            missing.append(f"{module_name}.{class_name + '.' if class_name else ''}{attribute}")
+    try:
+        pool = moto_models.CognitoIdpUserPool("123456789012", "us-east-1", "probe", {})
+        client = moto_models.CognitoIdpUserPoolClient(pool.id, False, {})
+        user = moto_models.CognitoIdpUser(pool.id, "probe", "probe-Passw0rd", "CONFIRMED", [])
+    except Exception as err:  # noqa: BLE001 (any failure here is what this check reports)
+        return missing + [f"moto.cognitoidp.models: a pool, client or user cannot be built ({err})"]
+    for name, instance in (("CognitoIdpUserPool", pool), ("CognitoIdpUserPoolClient", client),
+                           ("CognitoIdpUser", user)):
+        missing += [f"{name}().{a}" for a in MOTO_INSTANCE_ATTRIBUTES[name] if not hasattr(instance, a)]
+    return missing
+
+
 def install(clock: Clock | None = None, movable_clock: bool = False) -> Clock:
     """Puts the layer in front of moto's server app (call before moto's `main`). With
     `movable_clock`, POST /_emulator/clock moves this layer's and moto's token clock."""

@@ -18,6 +18,7 @@ import uuid
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urljoin, urlsplit
 
+import cognito_managed_login
 import requests
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
@@ -544,6 +545,27 @@ class ManagedLoginTest(unittest.TestCase):
         self.assertIn(b'"GET /logout" 302', log)  # the requests are logged, without their query
         for secret in (PASSWORD, code, verifier, token["access_token"], token["id_token"], token["refresh_token"]):
             self.assertNotIn(secret.encode(), log)
+
+
+class MotoInternalsTest(unittest.TestCase):
+    """The start-up check that names what a moto upgrade took away."""
+
+    def test_this_moto_has_everything(self):
+        self.assertEqual(cognito_managed_login.missing_moto_internals(), [])
+
+    def test_a_missing_internal_is_named(self):
+        internals = cognito_managed_login.MOTO_INTERNALS
+        attributes = cognito_managed_login.MOTO_INSTANCE_ATTRIBUTES["CognitoIdpUserPool"]
+        try:
+            cognito_managed_login.MOTO_INTERNALS = internals + [
+                ("moto.cognitoidp.models", "CognitoIdpUserPool", "create_jwt_v2"), ("moto.nowhere", None, "x")]
+            attributes.append("refresh_tokens_v2")
+            self.assertEqual(cognito_managed_login.missing_moto_internals(), [
+                "moto.cognitoidp.models.CognitoIdpUserPool.create_jwt_v2", "moto.nowhere.x",
+                "CognitoIdpUserPool().refresh_tokens_v2"])
+        finally:
+            cognito_managed_login.MOTO_INTERNALS = internals
+            attributes.remove("refresh_tokens_v2")
 
 
 if __name__ == "__main__":
