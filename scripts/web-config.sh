@@ -39,6 +39,7 @@ case "${1:-}" in
     ;;
   *) die "usage: $0 local [STACK_ENV] | aws" ;;
 esac
+[[ "$domain_url" == None ]] && domain_url=  # the aws CLI's word for a missing output
 [[ -n "$http_api_url" && -n "$authority" && -n "$domain_url" && -n "$user_pool_client_id" ]] ||
   die "missing endpoints or ids (API URL '$http_api_url', authority '$authority', domain '$domain_url', client '$user_pool_client_id'; a stack deployed before managed login has no UserPoolDomainUrl output: deploy again)"
 
