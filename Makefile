@@ -37,7 +37,7 @@ WEB_PORT ?= 5173
 export STACK STACK_NAME API COGNITO API_PORT REST_API_PORT COGNITO_PORT FUNCTION_PORT WEB_PORT
 
 .PHONY: help tools tools-bench build test lint unit emulator-test e2e template-check deploy-check sam-build watch invoke local \
-	web-install web-lint web-dev web-config browser-test \
+	web-install web-lint web-dev web-config browser-test compare-emulators \
 	deploy user token call delete bench bench-smoke load audit fuzz mutants clean
 
 help: ## List the targets
@@ -156,8 +156,12 @@ lint: template-check web-lint ## fmt, clippy, the template checks, the web app's
 unit: ## Unit, fixture and property tests (no network, no tools)
 	PROPTEST_CASES=$(PROPTEST_CASES) cargo test --workspace --locked
 
-emulator-test: $(TOOLS)/aws/.installed ## The Cognito emulator's SRP layer against a real moto server on loopback
-	$(TOOLS)/aws/bin/python -m unittest discover -s scripts -p 'test_cognito_emulator.py' -v
+emulator-test: $(TOOLS)/aws/.installed ## The Cognito emulator (SRP, managed login) against its real server on loopback
+	$(TOOLS)/aws/bin/python -m unittest discover -s scripts -p 'test_*.py' -v
+
+# Not in make test: it starts each emulator several times (about a minute). docs/cognito-emulator.md.
+compare-emulators: $(TOOLS)/aws/.installed $(TOOLS)/ministack/.installed ## The Cognito emulator beside ministack (pinned): fidelity, ids, start time, size
+	$(TOOLS)/aws/bin/python tools/compare-emulators/compare.py --report target/compare-emulators.md
 
 e2e: $(TOOLS)/aws/.installed $(TOOLS)/lambda/.installed ## End-to-end: the real local stack and the walkthrough's aws CLI commands
 	cargo test --locked -p local-api-gateway --test suite -- --ignored --test-threads 1

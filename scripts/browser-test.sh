@@ -5,6 +5,7 @@
 # (WEB=1) in the background on free ports, waits for it to be ready (its stack.env appears),
 # runs web/tests with its endpoints, and stops what it started, checking that no process is left.
 #   SCREENSHOT_TO=docs/web-app.png   also keep a screenshot of the signed-in page after a call
+#   LOGIN_SCREENSHOT_TO=docs/login-page.png   and one of the local managed login page
 # On failure: screenshots and console logs in target/browser/, the stack's logs in
 # target/browser/stack-logs/.
 set -euo pipefail
@@ -83,13 +84,13 @@ stack_up() {
 }
 
 started=$SECONDS
-screenshot=${SCREENSHOT_TO:-}
+screenshot=${SCREENSHOT_TO:-} login_screenshot=${LOGIN_SCREENSHOT_TO:-}
 for mode in $WEB_SERVES; do
   stack_up "$mode"
   tests_started=$SECONDS
-  (cd web && SCREENSHOT_TO=$screenshot node --test --test-reporter=spec tests/)
+  (cd web && SCREENSHOT_TO=$screenshot LOGIN_SCREENSHOT_TO=$login_screenshot node --test --test-reporter=spec tests/)
   log "vite $mode: browser tests passed in $((SECONDS - tests_started))s"
-  screenshot=
+  screenshot= login_screenshot=
   stack_down
 done
 log "all passed in $((SECONDS - started))s"

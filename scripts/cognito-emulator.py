@@ -1,8 +1,13 @@
-"""moto's Cognito emulator with SRP sign-in that behaves like Amazon Cognito's.
+"""moto's Cognito emulator with SRP sign-in that behaves like Amazon Cognito's, and managed login.
 
 Run in place of `moto_server`, with the same arguments:
 
-    .tools/aws/bin/python scripts/cognito-emulator.py -H 127.0.0.1 -p 9229
+    .tools/aws/bin/python scripts/cognito-emulator.py -H 127.0.0.1 -p 9229 [--movable-clock]
+
+Managed login (the user pool domain's OAuth 2.0 endpoints: /oauth2/authorize, /login,
+/oauth2/token, ...) is served on the same origin by `cognito_managed_login.py`, next to this file.
+`--movable-clock` (tests only) adds POST /_emulator/clock (form `advance=<seconds>`), which moves
+the clock of codes, sessions and tokens forward. The whole story: docs/cognito-emulator.md.
 
 moto 5.2's USER_SRP_AUTH is a stub: it answers with a random SALT and SRP_B, never checks the
 password proof (any password signs in), and hands out the user's `sub` as USER_ID_FOR_SRP, which
@@ -237,5 +242,14 @@ def install() -> None:
 
 
 if __name__ == "__main__":
+    import cognito_managed_login  # next to this script, on sys.path when run as a script
+
+    missing = cognito_managed_login.missing_moto_internals()
+    if missing:
+        sys.exit("cognito-emulator: this moto lacks what the emulator builds on (see MOTO_INTERNALS in "
+                 "cognito_managed_login.py): " + ", ".join(missing))
     install()
-    sys.exit(moto_server_main(sys.argv[1:]))
+    args = sys.argv[1:]
+    movable_clock = "--movable-clock" in args
+    cognito_managed_login.install(movable_clock=movable_clock)
+    sys.exit(moto_server_main([a for a in args if a != "--movable-clock"]))

@@ -137,11 +137,15 @@ if [[ "$COGNITO" == aws ]]; then
   [[ -n "$USER_POOL_ID" && "$USER_POOL_ID" != None ]] \
     || die "no UserPoolId output on stack $STACK_NAME (deployed? AWS credentials and region set?)"
   pool_id=$USER_POOL_ID client_id=$USER_POOL_CLIENT_ID cognito_endpoint=
+  # The user pool domain, for the web app's sign-in and sign-out.
+  [[ "$WEB" == 1 ]] && : "${COGNITO_DOMAIN_URL:=$(output UserPoolDomainUrl)}"
   template_args+=(--region "$REGION")
 else
   : "${REGION:=us-east-1}"
   export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=$REGION AWS_EC2_METADATA_DISABLED=true
   cognito_endpoint=http://127.0.0.1:$COGNITO_PORT
+  # The emulator's own origin stands in for the user pool domain (managed login's pages).
+  COGNITO_DOMAIN_URL=$cognito_endpoint
   log "starting the Cognito emulator on $cognito_endpoint"
   # moto's server, with Cognito's SRP sign-in (moto's own signs in any password): see the script.
   start cognito env MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY=HASH MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY=HASH \
@@ -165,6 +169,7 @@ listen_args=(--port "$API_PORT" --rest-port "$REST_API_PORT")
   cat <<ENV
 COGNITO=$COGNITO
 COGNITO_ENDPOINT=$cognito_endpoint
+COGNITO_DOMAIN_URL=${COGNITO_DOMAIN_URL:-}
 USER_POOL_ID=$pool_id
 USER_POOL_CLIENT_ID=$client_id
 REGION=$REGION
@@ -230,6 +235,7 @@ Local stack ready in $((SECONDS - started))s. Ctrl-C stops it.
   HTTP API   $API_URL   GET /hello (JWT authorizer)
   REST API   $REST_API_URL   GET /hello (Cognito user pool authorizer)
   Cognito    ${cognito_endpoint:-the deployed pool (COGNITO=aws)}   pool $pool_id, client $client_id${cognito_endpoint:+, user user-a}
+  Managed login  ${COGNITO_DOMAIN_URL:-(the deployed user pool domain)}   (the web app's Sign in opens its login page)
   Function   http://127.0.0.1:$FUNCTION_PORT   (cargo lambda watch: saves reload the code)
 ${web_line}  Logs       $STATE_DIR/logs/    Endpoints and ids: source $STATE_DIR/stack.env
 

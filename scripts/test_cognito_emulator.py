@@ -1,6 +1,6 @@
-"""Tests of scripts/cognito-emulator.py against the real thing: the emulator started as a server
-on a free loopback port, driven with boto3 and pycognito's client-side SRP (an implementation
-independent of the server half under test).
+"""Tests of scripts/cognito-emulator.py's SRP layer against the real thing: the emulator started as
+a server on a free loopback port, driven with boto3 and pycognito's client-side SRP (an
+implementation independent of the server half under test). Managed login: test_managed_login.py.
 
     .tools/aws/bin/python -m unittest discover -s scripts -p 'test_cognito_emulator.py' -v
 """
@@ -31,36 +31,52 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def start_emulator(test_class, *extra_args):
+    """Starts the emulator on a free loopback port for `test_class` (sets endpoint, log, server
+    and idp on it) and waits until it answers; tearDownClass must call stop_emulator."""
+    port = free_port()
+    test_class.endpoint = f"http://127.0.0.1:{port}"
+    test_class.log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"cognito-emulator-test-{port}.log", "w+b")
+    test_class.server = subprocess.Popen(
+        [sys.executable, str(EMULATOR), "-H", "127.0.0.1", "-p", str(port), *extra_args],
+        stdout=test_class.log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{test_class.endpoint}/moto-api/", timeout=1).close()
+            break
+        except (urllib.error.URLError, ConnectionError):
+            if test_class.server.poll() is not None or time.monotonic() > deadline:
+                stop_emulator(test_class)
+                raise RuntimeError("the emulator did not start")
+            time.sleep(0.1)
+    test_class.idp = boto3.client(
+        "cognito-idp",
+        endpoint_url=test_class.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+        config=Config(retries={"max_attempts": 1}),
+    )
+
+
+def stop_emulator(test_class):
+    test_class.server.terminate()
+    try:
+        test_class.server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        test_class.server.kill()
+        test_class.server.wait()
+    test_class.log.close()
+
+
 class EmulatorTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        port = free_port()
-        cls.endpoint = f"http://127.0.0.1:{port}"
-        cls.log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"cognito-emulator-test-{port}.log", "w+b")
-        cls.server = subprocess.Popen(
-            [sys.executable, str(EMULATOR), "-H", "127.0.0.1", "-p", str(port)],
-            stdout=cls.log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{cls.endpoint}/moto-api/", timeout=1).close()
-                break
-            except (urllib.error.URLError, ConnectionError):
-                if cls.server.poll() is not None or time.monotonic() > deadline:
-                    cls.tearDownClass()
-                    raise RuntimeError("the emulator did not start")
-                time.sleep(0.1)
-        cls.idp = boto3.client(
-            "cognito-idp",
-            endpoint_url=cls.endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="local",
-            aws_secret_access_key="local",
-            config=Config(retries={"max_attempts": 1}),
-        )
+        start_emulator(cls)
         cls.pool_id = cls.idp.create_user_pool(PoolName="test")["UserPool"]["Id"]
         cls.client_id = cls.idp.create_user_pool_client(
             UserPoolId=cls.pool_id,
@@ -73,13 +89,7 @@ class EmulatorTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.server.terminate()
-        try:
-            cls.server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            cls.server.kill()
-            cls.server.wait()
-        cls.log.close()
+        stop_emulator(cls)
 
     @classmethod
     def create_user(cls, username, pool_id=None):

@@ -31,8 +31,6 @@ export default defineConfig({
   plugins: [bundleBudget()],
   // config.json lives here; the browser tests point it at their own stack's copy.
   publicDir: process.env.WEB_PUBLIC_DIR || 'public',
-  // amazon-cognito-identity-js pulls in `buffer` 4, which reads Node's `global` at load time.
-  define: { global: 'globalThis' },
   server: { host: '127.0.0.1', port, strictPort: true },
   preview: { host: '127.0.0.1', port, strictPort: true },
 });

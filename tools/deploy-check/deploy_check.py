@@ -335,7 +335,9 @@ def actual_wiring(cfn, stage):
     params = parameter_values(cfn, stage)
     resources = {name: resolve_ifs(r, cfn, params, name) for name, r in cfn["Resources"].items()}
     permissions = permissions_by_api(resources)
-    actual = {"resources": {}, "apis": {}}
+    outputs = {name: output.get("Value") for name, output in cfn.get("Outputs", {}).items()}
+    actual = {"resources": {}, "apis": {}, "outputs": outputs,
+              "managed login": list(managed_login_problems(resources, outputs, params))}
     for name, resource in resources.items():
         entry = {k: v for k, v in resource.items() if k not in ("Metadata",)}
         if isinstance(entry.get("DependsOn"), str):
@@ -346,6 +348,131 @@ def actual_wiring(cfn, stage):
     for name, found in permissions.get(None, {}).items():
         actual["apis"][f"permission {name}"] = f"SourceArn names no API: {found['SourceArn']}"
     return actual
+
+
+# ---- managed login: rules Cognito applies at deploy or sign-in time, which no linter checks ------
+
+# What a stack's pseudo parameters look like, to evaluate expressions such as the domain prefix.
+# The stack name has capitals on purpose: CloudFormation allows them, a domain prefix does not.
+SAMPLE_PSEUDO = {
+    "AWS::StackName": "Hello-API",
+    "AWS::StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/Hello-API/51af3dc0-da77-11e4-872e-1234567db123",
+    "AWS::AccountId": "123456789012",
+    "AWS::Region": REGION,
+    "AWS::Partition": "aws",
+    "AWS::URLSuffix": "amazonaws.com",
+}
+# Cognito's prefix pattern (CloudFormation schema) and the words a prefix may not contain.
+DOMAIN_PREFIX = re.compile(r"[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?")
+RESERVED_IN_PREFIX = ("aws", "amazon", "cognito")
+# Attributes each OAuth scope hands out: a client that cannot read all of them gets invalid_grant
+# from /oauth2/token (Cognito's token endpoint documentation).
+SCOPE_ATTRIBUTES = {
+    "email": ["email", "email_verified"],
+    "phone": ["phone_number", "phone_number_verified"],
+    "profile": ["name", "family_name", "given_name", "middle_name", "nickname", "preferred_username", "profile",
+                "picture", "website", "gender", "birthdate", "zoneinfo", "locale", "updated_at"],
+}
+# Callback and logout URLs: https, or plain http on a loopback host (Cognito's API reference).
+LOOPBACK_HTTP = re.compile(r"http://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?(/.*)?")
+
+
+def evaluate(value, params):
+    """A string from Ref/Fn::Sub/Fn::Join/Fn::Select/Fn::Split over parameters and sample pseudo
+    parameters; a resource's Ref or GetAtt stays a `${Name}` placeholder."""
+    if isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, list):
+        return [evaluate(v, params) for v in value]
+    if isinstance(value, dict) and len(value) == 1:
+        (fn, args), = value.items()
+        if fn == "Ref":
+            return params.get(args, SAMPLE_PSEUDO.get(args, "${" + str(args) + "}"))
+        if fn == "Fn::GetAtt":
+            return "${" + ".".join(args) + "}"
+        if fn == "Fn::Select":
+            return evaluate(args[1], params)[int(evaluate(args[0], params))]
+        if fn == "Fn::Split":
+            return evaluate(args[1], params).split(args[0])
+        if fn == "Fn::Join":
+            return args[0].join(evaluate(args[1], params))
+        if fn == "Fn::Sub":
+            text, variables = (args, {}) if isinstance(args, str) else args
+            names = {k: evaluate(v, params) for k, v in variables.items()}
+
+            def substitute(match):
+                name = match.group(1)
+                if name in names:
+                    return str(names[name])
+                return match.group(0) if "." in name else str(evaluate({"Ref": name}, params))
+
+            return re.sub(r"\$\{([^}!]+)\}", substitute, text)
+    raise CheckError(f"cannot evaluate {show(value)} offline")
+
+
+def listed(value):
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
+def managed_login_problems(resources, outputs, params):
+    """What Cognito refuses (at deploy time, or when someone signs in) in this template's managed
+    login wiring. Messages start with the resource they are about."""
+    of_type = lambda kind: {n: r.get("Properties", {}) for n, r in resources.items() if r["Type"] == kind}
+    pools, clients = of_type("AWS::Cognito::UserPool"), of_type("AWS::Cognito::UserPoolClient")
+    domains, brandings = of_type("AWS::Cognito::UserPoolDomain"), of_type("AWS::Cognito::ManagedLoginBranding")
+    branded = {ref(b.get("ClientId")) for b in brandings.values()}
+    prefixes = {}
+    for name, domain in domains.items():
+        prefix = evaluate(domain.get("Domain"), params)
+        prefixes[ref(domain.get("UserPoolId"))] = prefix
+        if not isinstance(prefix, str) or not DOMAIN_PREFIX.fullmatch(prefix) or \
+                any(word in prefix for word in RESERVED_IN_PREFIX):
+            yield (f"{name}: Domain for a stack named {SAMPLE_PSEUDO['AWS::StackName']} would be {prefix!r}: "
+                   f"not a domain prefix (lower-case letters, digits, inner hyphens, at most 63; no "
+                   f"{'/'.join(RESERVED_IN_PREFIX)})")
+        pool = pools.get(ref(domain.get("UserPoolId")), {})
+        if domain.get("ManagedLoginVersion") == 2 and pool.get("UserPoolTier") == "LITE":
+            yield f"{name}: ManagedLoginVersion 2 needs a UserPoolTier above LITE"
+    for name, branding in brandings.items():
+        if branding.get("ClientId") is None:
+            yield f"{name}: no ClientId: Cognito's API requires one (cfn-lint does not say so)"
+        if branding.get("UseCognitoProvidedValues") and ("Settings" in branding or "Assets" in branding):
+            yield f"{name}: UseCognitoProvidedValues with Settings or Assets: Cognito refuses both at once"
+    for name, client in clients.items():
+        if not client.get("AllowedOAuthFlowsUserPoolClient"):
+            continue
+        pool = ref(client.get("UserPoolId"))
+        if pool not in prefixes:
+            yield f"{name}: OAuth client without an AWS::Cognito::UserPoolDomain for {pool}: no managed login"
+        elif name not in branded:
+            yield f"{name}: no AWS::Cognito::ManagedLoginBranding names it: its managed login pages do not exist"
+        if not listed(client.get("SupportedIdentityProviders")):
+            yield f"{name}: no SupportedIdentityProviders: nobody can sign in through managed login"
+        scopes = listed(client.get("AllowedOAuthScopes"))
+        readable = client.get("ReadAttributes")
+        for scope in scopes:
+            if scope in SCOPE_ATTRIBUTES and "openid" not in scopes:
+                yield f"{name}: scope {scope} without openid: Cognito refuses it"
+            for attribute in SCOPE_ATTRIBUTES.get(scope, []) if readable is not None else []:
+                if attribute not in readable:
+                    yield (f"{name}: scope {scope} needs {attribute} in ReadAttributes "
+                           "(else /oauth2/token answers invalid_grant)")
+        urls = {key: [evaluate(u, params) for u in listed(client.get(key))] for key in ("CallbackURLs", "LogoutURLs")}
+        for key, values in urls.items():
+            if not values:
+                yield f"{name}: no {key}"
+            for url in values:
+                if not (str(url).startswith("https://") or LOOPBACK_HTTP.fullmatch(str(url))) or "#" in str(url):
+                    yield f"{name}: {key}: {url} is refused by Cognito (https, or http on a loopback host; no fragment)"
+        default = client.get("DefaultRedirectURI")
+        if default is not None and evaluate(default, params) not in urls["CallbackURLs"]:
+            yield f"{name}: DefaultRedirectURI is not one of the CallbackURLs"
+    for name, value in outputs.items():
+        url = evaluate(value, params)
+        if isinstance(url, str) and ".amazoncognito.com" in url:
+            wanted = [f"https://{p}.auth.{REGION}.amazoncognito.com" for p in prefixes.values()]
+            if url not in wanted:
+                yield f"output {name}: {url} is not the user pool domain's URL ({' or '.join(wanted) or 'no domain'})"
 
 
 # ---- comparison --------------------------------------------------------------------------------
@@ -403,9 +530,12 @@ def compare_resources(expected, actual):
 def check_wiring(sam_template, expected, stage):
     """Translates for one Stage and returns (translated template, differences)."""
     cfn = translate(sam_template, stage)
-    want = for_stage({k: expected[k] for k in ("resources", "apis")}, expected["stages"], stage)
+    want = for_stage({k: expected[k] for k in ("resources", "apis", "outputs")}, expected["stages"], stage)
     actual = actual_wiring(cfn, stage)
     problems = list(compare_resources(want["resources"], actual["resources"]))
+    for name, value in want["outputs"].items():
+        problems += compare(value, actual["outputs"].get(name), f"outputs: {name}")
+    problems += actual["managed login"]
     problems += [p for api in sorted(want["apis"].keys() | actual["apis"].keys())
                  for p in compare(want["apis"].get(api), actual["apis"].get(api), api)]
     return cfn, problems
@@ -513,6 +643,66 @@ MUTATIONS = [
     ("Fn::Length in a property (unhandled LanguageExtensions)",
      lambda t: props(t, "HelloFunction").update(MemorySize={"Fn::Length": [1, 2]}),
      "HelloFunction: Properties.MemorySize: Fn::Length"),
+    # Managed login: each piece removed or altered.
+    ("UserPoolDomain removed",
+     lambda t: t["Resources"].pop("UserPoolDomain"),
+     ["UserPoolDomain: expected one AWS::Cognito::UserPoolDomain, found 0",
+      "UserPoolClient: OAuth client without an AWS::Cognito::UserPoolDomain"]),
+    ("UserPoolDomain: ManagedLoginVersion 1 (the classic hosted UI)",
+     lambda t: props(t, "UserPoolDomain").update(ManagedLoginVersion=1),
+     "UserPoolDomain: ManagedLoginVersion: expected 2, found 1"),
+    ("UserPoolDomain: prefix from the stack name (may hold capitals)",
+     lambda t: props(t, "UserPoolDomain").update(Domain={"Fn::Sub": "${AWS::StackName}-${AWS::AccountId}"}),
+     ["UserPoolDomain: Domain: expected", "UserPoolDomain: Domain for a stack named Hello-API would be 'Hello-API-"]),
+    ("UserPool: UserPoolTier LITE",
+     lambda t: props(t, "UserPool").update(UserPoolTier="LITE"),
+     ["UserPool: UserPoolTier: expected ESSENTIALS, found LITE", "UserPoolDomain: ManagedLoginVersion 2 needs"]),
+    ("ManagedLoginBranding removed",
+     lambda t: t["Resources"].pop("ManagedLoginBranding"),
+     ["ManagedLoginBranding: expected one", "UserPoolClient: no AWS::Cognito::ManagedLoginBranding names it"]),
+    ("ManagedLoginBranding: ClientId removed",
+     lambda t: props(t, "ManagedLoginBranding").pop("ClientId"),
+     ["ManagedLoginBranding: ClientId: expected !Ref UserPoolClient, found none",
+      "ManagedLoginBranding: no ClientId"]),
+    ("ManagedLoginBranding: Settings beside UseCognitoProvidedValues",
+     lambda t: props(t, "ManagedLoginBranding").update(Settings={"components": {}}),
+     ["ManagedLoginBranding: Settings: expected none", "ManagedLoginBranding: UseCognitoProvidedValues with Settings"]),
+    ("UserPoolClient: AllowedOAuthFlowsUserPoolClient removed",
+     lambda t: props(t, "UserPoolClient").pop("AllowedOAuthFlowsUserPoolClient"),
+     "UserPoolClient: AllowedOAuthFlowsUserPoolClient: expected True, found none"),
+    ("UserPoolClient: AllowedOAuthFlows [implicit]",
+     lambda t: props(t, "UserPoolClient").update(AllowedOAuthFlows=["implicit"]),
+     "UserPoolClient: AllowedOAuthFlows: expected [code], found [implicit]"),
+    ("UserPoolClient: scope openid removed",
+     lambda t: props(t, "UserPoolClient").update(AllowedOAuthScopes=["email", "phone"]),
+     ["UserPoolClient: AllowedOAuthScopes: expected", "UserPoolClient: scope email without openid"]),
+    ("UserPoolClient: phone_number_verified not readable",
+     lambda t: props(t, "UserPoolClient").update(ReadAttributes=["email", "email_verified", "phone_number"]),
+     "UserPoolClient: scope phone needs phone_number_verified in ReadAttributes"),
+    ("UserPoolClient: SupportedIdentityProviders removed",
+     lambda t: props(t, "UserPoolClient").pop("SupportedIdentityProviders"),
+     ["UserPoolClient: SupportedIdentityProviders: expected [COGNITO], found none",
+      "UserPoolClient: no SupportedIdentityProviders"]),
+    ("UserPoolClient: CallbackURLs with a trailing slash",
+     lambda t: props(t, "UserPoolClient").update(CallbackURLs=[{"Fn::Sub": "${AllowedOrigin}/"}]),
+     "UserPoolClient: CallbackURLs: expected [!Ref AllowedOrigin], found [!Sub ${AllowedOrigin}/]"),
+    ("UserPoolClient: LogoutURLs removed",
+     lambda t: props(t, "UserPoolClient").pop("LogoutURLs"),
+     ["UserPoolClient: LogoutURLs: expected [!Ref AllowedOrigin], found none", "UserPoolClient: no LogoutURLs"]),
+    ("UserPoolClient: a plain-http callback on a public host",
+     lambda t: props(t, "UserPoolClient").update(CallbackURLs=["http://app.example.com"]),
+     "UserPoolClient: CallbackURLs: http://app.example.com is refused by Cognito"),
+    ("UserPoolClient: GenerateSecret true",
+     lambda t: props(t, "UserPoolClient").update(GenerateSecret=True),
+     "UserPoolClient: GenerateSecret: expected False, found True"),
+    ("UserPoolClient: ALLOW_ADMIN_USER_PASSWORD_AUTH removed (the walkthrough's sign-in)",
+     lambda t: props(t, "UserPoolClient").update(ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]),
+     "UserPoolClient: ExplicitAuthFlows: expected"),
+    ("Outputs: UserPoolDomainUrl with another prefix",
+     lambda t: t["Outputs"]["UserPoolDomainUrl"].update(
+         Value={"Fn::Sub": "https://${AWS::StackName}.auth.${AWS::Region}.amazoncognito.com"}),
+     ["outputs: UserPoolDomainUrl: expected",
+      "output UserPoolDomainUrl: https://Hello-API.auth.us-east-1.amazoncognito.com is not the user pool domain's URL"]),
 ]
 
 

@@ -1,141 +1,135 @@
-// The one place that talks to Cognito: SRP sign-in (USER_SRP_AUTH: the password never leaves
-// the browser), the session (refreshed with the refresh token when it has expired), sign-out
-// (the refresh token is revoked, then the tokens leave storage).
-import {
-  AuthenticationDetails,
-  CognitoUser,
-  CognitoUserPool,
-  type CognitoUserSession,
-  type ICognitoStorage,
-} from 'amazon-cognito-identity-js';
+// The one place that talks to Cognito: managed login with the authorization code grant and PKCE
+// (oidc-client-ts), the session (refreshed with the refresh token shortly before it expires), and
+// sign-out (the refresh token revoked, the tokens dropped, then Cognito's /logout ends the login
+// session of the domain).
+import { ErrorResponse, UserManager, WebStorageStateStore, type User } from 'oidc-client-ts';
 import type { Config } from './config';
 
 /** A failure worth showing as is: `message` is written for the person using the page. */
 export class AuthError extends Error {}
 
-export type SignOutOutcome = { revoked: true } | { revoked: false; reason: string };
-
 export interface Auth {
-  /** The signed-in user's name, or null. An expired session is refreshed first. */
+  /** Finishes the sign-in or sign-out that brought the browser back to the app; what to tell the user. */
+  handleReturn(): Promise<string | null>;
+  /** The signed-in user's name, or null. */
   currentUser(): Promise<string | null>;
-  /** Signs in with SRP; resolves to the user's name. */
-  signIn(username: string, password: string): Promise<string>;
-  /** The ID token of the session (refreshed when expired), or null when signed out. */
+  /** Leaves for the managed login page; the browser comes back with a code. */
+  signIn(): Promise<void>;
+  /** The ID token, refreshed first when it expires within a minute; null when signed out. */
   idToken(): Promise<string | null>;
-  /** Revokes the refresh token where Cognito allows it, then forgets every token. */
-  signOut(): Promise<SignOutOutcome>;
+  /** Revokes the refresh token, forgets every token, then leaves for Cognito's /logout. */
+  signOut(): Promise<void>;
 }
 
-interface CognitoFailure {
-  code?: string;
-  name?: string;
-  message?: string;
+// The client's AllowedOAuthScopes (template.yaml).
+const SCOPE = 'openid email phone';
+// Refresh this long before the tokens expire, so a call never leaves with one about to lapse.
+const REFRESH_MARGIN_SECONDS = 60;
+// Set just before leaving for /logout: the logout URL must be exactly the app's origin, so the way
+// back cannot say that it is a way back.
+const SIGNED_OUT = 'hello-api.signed-out';
+
+function usernameOf(user: User): string {
+  return String(user.profile['cognito:username'] ?? user.profile.sub);
 }
 
-function describe(err: unknown, endpoint: string): string {
-  const { code, name, message } = (err ?? {}) as CognitoFailure;
-  switch (code ?? name) {
-    case 'NotAuthorizedException':
-      return message || 'Incorrect username or password.';
-    case 'UserNotFoundException': // a client with PreventUserExistenceErrors=LEGACY
-      return 'Incorrect username or password.';
-    case 'UserNotConfirmedException':
-      return 'This user is not confirmed yet.';
-    case 'PasswordResetRequiredException':
-      return 'This user must reset their password first.';
-    case 'TooManyRequestsException':
-    case 'TooManyFailedAttemptsException':
-    case 'LimitExceededException':
-      return 'Too many attempts: wait a moment and try again.';
-    case 'NetworkError':
-      return `Cognito could not be reached at ${endpoint} (network error, or the browser refused the answer).`;
-    default:
-      return `Cognito refused: ${code ?? name ?? 'Error'}: ${message ?? 'no details'}`;
-  }
+function describe(err: unknown): string {
+  if (err instanceof ErrorResponse) return err.error_description ? `${err.error}: ${err.error_description}` : err.error ?? 'error';
+  if (err instanceof TypeError) return 'Cognito could not be reached (network error, or the browser refused its answer)';
+  return err instanceof Error ? err.message : String(err);
 }
 
-function unsupportedChallenge(what: string): AuthError {
-  return new AuthError(`This user needs ${what}, which this app does not offer.`);
-}
-
-function sessionOf(user: CognitoUser): Promise<CognitoUserSession> {
-  return new Promise((resolve, reject) => {
-    user.getSession((err: Error | null, session: CognitoUserSession | null) => {
-      if (err || !session) reject(err ?? new Error('no session'));
-      else resolve(session);
-    });
-  });
-}
-
-function usernameOf(session: CognitoUserSession): string {
-  const claims = session.getIdToken().decodePayload();
-  return String(claims['cognito:username'] ?? claims.sub);
-}
-
-export function createAuth(config: Config, storage: ICognitoStorage = window.sessionStorage): Auth {
-  const endpoint = config.cognitoEndpoint ?? `https://cognito-idp.${config.region}.amazonaws.com/`;
-  const pool = new CognitoUserPool({
-    UserPoolId: config.userPoolId,
-    ClientId: config.userPoolClientId,
-    endpoint,
-    Storage: storage,
+export function createAuth(config: Config, location: Location = window.location, storage: Storage = window.sessionStorage): Auth {
+  // redirect_uri and logout_uri: the page's origin, byte for byte the CallbackURLs / LogoutURLs
+  // entry (AllowedOrigin: no path, no trailing slash).
+  const origin = location.origin;
+  const manager = new UserManager({
+    authority: config.authority,
+    client_id: config.userPoolClientId,
+    redirect_uri: origin,
+    response_type: 'code',
+    scope: SCOPE,
+    // The tokens, and the PKCE verifier and state of a sign-in under way: this tab only.
+    userStore: new WebStorageStateStore({ store: storage }),
+    stateStore: new WebStorageStateStore({ store: storage }),
+    // Cognito has no prompt=none: renewal is done here, with the refresh token, before calls.
+    automaticSilentRenew: false,
+    // Cognito's /oauth2/revoke takes refresh tokens only.
+    revokeTokenTypes: ['refresh_token'],
+    // /logout is Cognito's own (client_id + logout_uri), on the user pool domain.
+    metadataSeed: { end_session_endpoint: `${config.domainUrl}/logout` },
   });
 
-  // The stored session, refreshed if needed; null when there is none or it cannot be renewed.
-  async function currentSession(): Promise<CognitoUserSession | null> {
-    const user = pool.getCurrentUser();
-    if (!user) return null;
+  async function renew(user: User): Promise<User> {
+    if (!user.refresh_token) {
+      await manager.removeUser();
+      throw new AuthError('Your session has expired: sign in again.');
+    }
     try {
-      return await sessionOf(user);
+      return (await manager.signinSilent()) ?? user;
     } catch (err) {
-      const { code } = err as CognitoFailure;
-      if (code === 'NotAuthorizedException') {
-        // Refresh token revoked or expired: the library has already dropped the tokens.
-        throw new AuthError('Your session has ended (the refresh token was refused): sign in again.');
+      if (err instanceof ErrorResponse) {
+        // Revoked or expired refresh token: this session is over.
+        await manager.removeUser();
+        throw new AuthError(`Your session has ended (${describe(err)}): sign in again.`);
       }
-      if (code) throw new AuthError(`Your session could not be renewed: ${describe(err, endpoint)}`);
-      return null; // nothing usable stored
+      throw new AuthError(`Your session could not be renewed: ${describe(err)}.`);
     }
   }
 
   return {
-    async currentUser() {
-      const session = await currentSession().catch(() => null);
-      return session ? usernameOf(session) : null;
+    async handleReturn() {
+      const params = new URLSearchParams(location.search);
+      if (storage.getItem(SIGNED_OUT) !== null) {
+        const outcome = storage.getItem(SIGNED_OUT);
+        storage.removeItem(SIGNED_OUT);
+        return outcome === 'revoked'
+          ? 'Signed out: the refresh token is revoked and the login session ended.'
+          : `Signed out and the login session ended; the refresh token could not be revoked: ${outcome}`;
+      }
+      if (!params.has('state') || !(params.has('code') || params.has('error'))) return null;
+      // Whatever happens, the code leaves the address bar and the history.
+      const back = () => window.history.replaceState(null, '', location.pathname);
+      try {
+        const user = await manager.signinRedirectCallback(location.href);
+        back();
+        return `Signed in as ${usernameOf(user)}.`;
+      } catch (err) {
+        back();
+        throw new AuthError(`Sign-in failed: ${describe(err)}`);
+      }
     },
 
-    signIn(username, password) {
-      const user = new CognitoUser({ Username: username, Pool: pool, Storage: storage });
-      user.setAuthenticationFlowType('USER_SRP_AUTH');
-      const details = new AuthenticationDetails({ Username: username, Password: password });
-      return new Promise((resolve, reject) => {
-        user.authenticateUser(details, {
-          onSuccess: (session) => resolve(usernameOf(session)),
-          onFailure: (err) => reject(new AuthError(describe(err, endpoint))),
-          newPasswordRequired: () =>
-            reject(new AuthError('This user still has a temporary password: an administrator must set a permanent one.')),
-          mfaRequired: () => reject(unsupportedChallenge('an SMS code')),
-          totpRequired: () => reject(unsupportedChallenge('an authenticator code')),
-          mfaSetup: () => reject(unsupportedChallenge('multi-factor set-up')),
-          selectMFAType: () => reject(unsupportedChallenge('a choice of multi-factor method')),
-          customChallenge: () => reject(unsupportedChallenge('a custom challenge')),
-        });
-      });
+    async currentUser() {
+      const user = await manager.getUser();
+      return user && (!user.expired || user.refresh_token) ? usernameOf(user) : null;
+    },
+
+    async signIn() {
+      await manager.signinRedirect();
     },
 
     async idToken() {
-      const session = await currentSession();
-      return session ? session.getIdToken().getJwtToken() : null;
+      let user = await manager.getUser();
+      if (!user) return null;
+      // expires_in counts on this page's clock from when the tokens arrived (Cognito's expires_in),
+      // so a skewed clock does not matter. ID and access tokens live equally long in the template.
+      if ((user.expires_in ?? 0) <= REFRESH_MARGIN_SECONDS) user = await renew(user);
+      return user.id_token ?? null;
     },
 
     async signOut() {
-      const user = pool.getCurrentUser();
-      if (!user) return { revoked: true };
-      // signOut(callback) calls RevokeToken with the refresh token (the app client has
-      // EnableTokenRevocation) and then clears storage; without a session it only reports.
-      const failure = await new Promise<unknown>((resolve) => user.signOut((err?: Error) => resolve(err)));
-      user.signOut(); // whatever happened above, no token stays in storage
-      return failure ? { revoked: false, reason: describe(failure, endpoint) } : { revoked: true };
+      let outcome = 'revoked';
+      try {
+        await manager.revokeTokens(['refresh_token']);
+      } catch (err) {
+        outcome = describe(err);
+      }
+      // With no user left, signoutRedirect sends neither id_token_hint (Cognito ignores it, and it
+      // would put the token in a URL) nor a client_id of its own: only Cognito's two parameters.
+      await manager.removeUser();
+      storage.setItem(SIGNED_OUT, outcome);
+      await manager.signoutRedirect({ extraQueryParams: { client_id: config.userPoolClientId, logout_uri: origin } });
     },
   };
 }

@@ -2,11 +2,11 @@
 // from the local stack (.local/stack.env) or the deployed stack's outputs. One build serves both.
 
 export interface Config {
-  region: string;
-  userPoolId: string;
+  /** The OIDC authority: the user pool's issuer URL (its discovery document is under it). */
+  authority: string;
+  /** The user pool domain (managed login's /login and /logout). */
+  domainUrl: string;
   userPoolClientId: string;
-  /** Cognito's endpoint; null for the real AWS endpoint of `region`. */
-  cognitoEndpoint: string | null;
   /** The HTTP API's base URL; the app calls `${httpApiUrl}/hello`. */
   httpApiUrl: string;
   /** The REST API's base URL with its stage (`.../dev`); null while the stack has none. */
@@ -47,10 +47,9 @@ export function parseConfig(raw: unknown): Config {
   }
   const fields = raw as Record<string, unknown>;
   return {
-    region: text(fields, 'region'),
-    userPoolId: text(fields, 'userPoolId'),
+    authority: url(fields, 'authority'),
+    domainUrl: url(fields, 'domainUrl'),
     userPoolClientId: text(fields, 'userPoolClientId'),
-    cognitoEndpoint: optionalUrl(fields, 'cognitoEndpoint'),
     httpApiUrl: url(fields, 'httpApiUrl'),
     restApiUrl: optionalUrl(fields, 'restApiUrl'),
   };

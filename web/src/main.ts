@@ -29,26 +29,15 @@ function wire(config: Config, auth: Auth, view: View): void {
     }
   }
 
-  view.onSignIn((username, password) =>
-    step('Signing in…', async () => {
-      if (!username || !password) throw new AuthError('Enter a username and a password.');
-      const name = await auth.signIn(username, password).catch((err) => {
-        throw err instanceof AuthError ? new AuthError(`Sign-in failed: ${err.message}`) : err;
-      });
-      view.showUser(name);
-      view.showStatus(`Signed in as ${name}.`);
+  view.onSignIn(() =>
+    step('Going to the sign-in page…', async () => {
+      await auth.signIn(); // the page unloads: the browser comes back with a code
     }),
   );
 
   view.onSignOut(() =>
     step('Signing out…', async () => {
-      const outcome = await auth.signOut();
-      view.showUser(null);
-      view.showStatus(
-        outcome.revoked
-          ? 'Signed out: the session is revoked.'
-          : `Signed out in this browser; the refresh token could not be revoked: ${outcome.reason}`,
-      );
+      await auth.signOut(); // leaves for Cognito's /logout, which sends the browser back here
     }),
   );
 
@@ -76,10 +65,16 @@ async function start(): Promise<void> {
     return;
   }
   const auth = createAuth(config);
+  let note: string | null = null;
+  try {
+    note = await auth.handleReturn();
+  } catch (err) {
+    view.showError(words(err));
+  }
   view.showUser(await auth.currentUser());
   wire(config, auth, view);
   view.setBusy(false);
-  view.showStatus('');
+  view.showStatus(note ?? '');
 }
 
 void start();

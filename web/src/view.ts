@@ -8,7 +8,7 @@ export interface View {
   showError(text: string | null): void;
   showResponse(result: CallResult): void;
   setBusy(busy: boolean): void;
-  onSignIn(handler: (username: string, password: string) => void): void;
+  onSignIn(handler: () => void): void;
   onSignOut(handler: () => void): void;
   onCall(handler: (api: ApiName) => void): void;
 }
@@ -25,9 +25,8 @@ const REASONS: Record<number, string> = {
 };
 
 export function createView(root: Document): View {
-  const form = find(root, '#sign-in', HTMLFormElement);
-  const username = find(root, '#username', HTMLInputElement);
-  const password = find(root, '#password', HTMLInputElement);
+  const signedOut = find(root, '#signed-out', HTMLElement);
+  const signIn = find(root, '#sign-in', HTMLButtonElement);
   const session = find(root, '#session', HTMLElement);
   const who = find(root, '#who', HTMLElement);
   const signOut = find(root, '#sign-out', HTMLButtonElement);
@@ -38,14 +37,13 @@ export function createView(root: Document): View {
   const summary = find(root, '#response-summary', HTMLElement);
   const note = find(root, '#response-note', HTMLElement);
   const body = find(root, '#response-body', HTMLElement);
-  const buttons = [find(root, '#sign-in-button', HTMLButtonElement), signOut, callHttp, callRest];
+  const buttons = [signIn, signOut, callHttp, callRest];
 
   return {
     showUser(name) {
-      form.hidden = name !== null;
+      signedOut.hidden = name !== null;
       session.hidden = name === null;
       who.textContent = name ?? '';
-      password.value = '';
     },
     showStatus(text) {
       status.textContent = text;
@@ -73,10 +71,7 @@ export function createView(root: Document): View {
       root.body.setAttribute('aria-busy', String(busy));
     },
     onSignIn(handler) {
-      form.addEventListener('submit', (event) => {
-        event.preventDefault();
-        handler(username.value.trim(), password.value);
-      });
+      signIn.addEventListener('click', () => handler());
     },
     onSignOut(handler) {
       signOut.addEventListener('click', () => handler());

@@ -272,7 +272,21 @@ fn the_client_input_follows_the_template() {
     );
     assert_eq!(input["PreventUserExistenceErrors"], "ENABLED");
     assert_eq!(input["TokenValidityUnits"]["AccessToken"], "minutes");
-    assert_eq!(input["ReadAttributes"], json!(["email", "email_verified"]));
+    assert_eq!(
+        input["ReadAttributes"],
+        json!([
+            "email",
+            "email_verified",
+            "phone_number",
+            "phone_number_verified"
+        ])
+    );
+    // Managed login: the emulator reads these from the client the local stack creates (the
+    // callback and logout URL: AllowedOrigin, its default here).
+    assert_eq!(input["AllowedOAuthFlowsUserPoolClient"], true);
+    assert_eq!(input["AllowedOAuthFlows"], json!(["code"]));
+    assert_eq!(input["CallbackURLs"], json!(["http://localhost:5173"]));
+    assert_eq!(input["LogoutURLs"], json!(["http://localhost:5173"]));
 }
 
 #[test]
