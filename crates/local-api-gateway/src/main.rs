@@ -55,6 +55,9 @@ enum Command {
     /// Print the functions' environment variables (NAME=value lines, for `cargo lambda watch
     /// --env-file`).
     FunctionEnv(TemplateArgs),
+    /// Print every user pool and its app clients as the local stack creates them in the
+    /// emulator (JSON: each resource's create-user-pool / create-user-pool-client input).
+    CognitoSeed(TemplateArgs),
     /// Print the `--cli-input-json` for `aws cognito-idp create-user-pool` or
     /// `create-user-pool-client`, from a resource's properties.
     CognitoInput {
@@ -301,6 +304,13 @@ fn run(command: Command) -> anyhow::Result<()> {
             let env = template::function_environment(&args.load()?, &args.values())?;
             env.iter()
                 .for_each(|(name, value)| println!("{name}={value}"));
+            Ok(())
+        }
+        Command::CognitoSeed(args) => {
+            let loaded = args.load()?;
+            let values = args.values();
+            let seed = template::cognito_seed(&loaded, &Resolver::new(&loaded, &values))?;
+            println!("{seed}");
             Ok(())
         }
         Command::CognitoInput { template, resource } => {

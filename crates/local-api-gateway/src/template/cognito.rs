@@ -62,3 +62,41 @@ pub fn create_input(
     }
     Ok(Json::Object(input))
 }
+
+/// Every user pool of the template with its app clients, as the local stack creates them in the
+/// emulator: `{"pools": [{"logicalId", "input", "clients": [{"logicalId", "input"}]}]}`, each
+/// `input` what `create-user-pool` / `create-user-pool-client` take (a client's `UserPoolId`
+/// left out: it is the pool's id once created). Clients of a pool outside the template are left
+/// out.
+pub fn seed(template: &Template, resolver: &Resolver<'_>) -> Result<Json, TemplateError> {
+    let mut pools = Vec::new();
+    for pool in template
+        .resources()
+        .filter(|r| r.kind == "AWS::Cognito::UserPool")
+    {
+        let mut clients = Vec::new();
+        for client in template
+            .resources()
+            .filter(|r| r.kind == "AWS::Cognito::UserPoolClient")
+        {
+            let Some(pool_id) = client.property("UserPoolId") else {
+                continue;
+            };
+            let names = resolver.eval_string(pool_id, &client.property_location("UserPoolId"))?;
+            if names != pool.logical_id {
+                continue;
+            }
+            let mut input = create_input(template, resolver, client.logical_id)?;
+            if let Json::Object(fields) = &mut input {
+                fields.remove("UserPoolId");
+            }
+            clients.push(serde_json::json!({"logicalId": client.logical_id, "input": input}));
+        }
+        pools.push(serde_json::json!({
+            "logicalId": pool.logical_id,
+            "input": create_input(template, resolver, pool.logical_id)?,
+            "clients": clients,
+        }));
+    }
+    Ok(serde_json::json!({ "pools": pools }))
+}

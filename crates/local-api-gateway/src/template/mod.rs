@@ -36,7 +36,7 @@ use std::{
 
 use serde_yaml_ng::{Mapping, Value as Yaml};
 
-pub use cognito::create_input;
+pub use cognito::{create_input, seed as cognito_seed};
 pub use intrinsics::{LocalValues, Resolver};
 
 use crate::model::Api;

@@ -703,3 +703,51 @@ fn a_function_whose_condition_is_false_has_no_routes() {
     prod.parameters.insert("Stage".into(), "prod".into());
     assert_eq!(api_of(&text, &prod).unwrap().routes.len(), 1);
 }
+
+#[test]
+fn the_cognito_seed_lists_each_pool_with_its_clients() {
+    let text = variant(
+        "  HttpApi:\n",
+        "  OtherPool:\n    Type: AWS::Cognito::UserPool\n  OtherClient:\n    Type: AWS::Cognito::UserPoolClient\n    Properties:\n      \
+         UserPoolId: !Ref OtherPool\n      ClientName: other\n  ExternalClient:\n    Type: AWS::Cognito::UserPoolClient\n    Properties:\n      \
+         UserPoolId: us-east-1_Elsewhere\n\n  HttpApi:\n",
+    );
+    let template = Template::parse(&text).unwrap();
+    let values = LocalValues::default();
+    let seed =
+        local_api_gateway::template::cognito_seed(&template, &Resolver::new(&template, &values))
+            .unwrap();
+    let pools: Vec<(&str, Vec<&str>)> = seed["pools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|pool| {
+            (
+                pool["logicalId"].as_str().unwrap(),
+                pool["clients"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c["logicalId"].as_str().unwrap())
+                    .collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        pools,
+        [
+            ("UserPool", vec!["UserPoolClient"]),
+            ("OtherPool", vec!["OtherClient"])
+        ]
+    );
+    assert_eq!(seed["pools"][0]["input"]["PoolName"], "local-users");
+    assert!(
+        seed["pools"][0]["clients"][0]["input"]
+            .get("UserPoolId")
+            .is_none()
+    );
+    assert_eq!(
+        seed["pools"][1]["clients"][0]["input"]["ClientName"],
+        "other"
+    );
+}
