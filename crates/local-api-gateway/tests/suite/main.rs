@@ -5,6 +5,7 @@
 
 mod support;
 
+mod api_keys;
 mod cognito_authorizer;
 mod e2e;
 mod event;
