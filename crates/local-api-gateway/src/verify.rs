@@ -7,9 +7,13 @@ use std::sync::{
     atomic::{AtomicU64, Ordering},
 };
 
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, Validation, errors::ErrorKind};
 use lru::LruCache;
-use serde::Deserialize;
+use serde::{
+    Deserialize, Deserializer,
+    de::{DeserializeSeed, MapAccess, SeqAccess, Visitor},
+};
 use serde_json::{Map, Value};
 
 use crate::keys::{FetchJwks, KeyCache, KeyError, VerificationKey};
@@ -51,14 +55,116 @@ pub fn bearer_token(identity: Option<&str>) -> Result<&str, Refusal> {
         .map(str::trim)
         .filter(|v| !v.is_empty())
         .ok_or(Refusal::Unauthorized("the request has no token"))?;
-    if value.len() > MAX_TOKEN_BYTES {
-        return Err(Refusal::Unauthorized("the token is too large"));
-    }
     // Anything else, another scheme included, is left to the token parser to refuse.
-    Ok(match value.split_once(' ') {
+    let token = match value.split_once(' ') {
         Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim_start(),
         _ => value,
-    })
+    };
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(Refusal::Unauthorized("the token is too large"));
+    }
+    Ok(token)
+}
+
+/// What the JWT library lets through and RFC 7515 / 7519 do not: a header or payload with a key
+/// twice (the library keeps the last; which `token_use` counts would depend on order), and a
+/// `crit` header parameter (extensions the recipient must understand; this verifier understands
+/// none). Checked on the unverified segments, before any key is fetched.
+fn check_segments(token: &str) -> Result<(), Refusal> {
+    const MALFORMED: Refusal = Refusal::Unauthorized("the token is malformed");
+    let mut segments = token.split('.');
+    let (Some(header), Some(payload)) = (segments.next(), segments.next()) else {
+        return Err(MALFORMED);
+    };
+    let parse = |segment: &str| -> Result<Map<String, Value>, Refusal> {
+        let bytes = URL_SAFE_NO_PAD
+            .decode(segment.trim_end_matches('='))
+            .map_err(|_| MALFORMED)?;
+        let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
+        match UniqueKeys.deserialize(&mut deserializer) {
+            Ok(Value::Object(map)) if deserializer.end().is_ok() => Ok(map),
+            Err(err) if err.to_string().starts_with(DUPLICATE) => Err(Refusal::Unauthorized(
+                "the token has a duplicate header parameter or claim",
+            )),
+            _ => Err(MALFORMED),
+        }
+    };
+    if parse(header)?.contains_key("crit") {
+        return Err(Refusal::Unauthorized(
+            "the token has critical header parameters (crit) the verifier does not understand",
+        ));
+    }
+    parse(payload)?;
+    Ok(())
+}
+
+const DUPLICATE: &str = "duplicate key";
+
+/// A JSON value, refusing an object with a key twice at any depth. Written by hand: serde_json
+/// keeps the last of duplicate keys and has no option to refuse them.
+struct UniqueKeys;
+
+impl<'de> DeserializeSeed<'de> for UniqueKeys {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for UniqueKeys {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(UniqueKeys)? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let value = map.next_value_seed(UniqueKeys)?;
+            if object.insert(key, value).is_some() {
+                return Err(serde::de::Error::custom(DUPLICATE));
+            }
+        }
+        Ok(Value::Object(object))
+    }
 }
 
 /// Counters of the remembered-token cache.
@@ -139,6 +245,7 @@ impl<F: FetchJwks> Verifier<F> {
                 _ => {}
             }
         }
+        check_segments(token)?;
         let header = jsonwebtoken::decode_header(token)
             .map_err(|_| Refusal::Unauthorized("the token is malformed"))?;
         if !RSA_ALGORITHMS.contains(&header.alg) {

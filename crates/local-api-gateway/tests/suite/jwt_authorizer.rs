@@ -177,6 +177,77 @@ async fn tokens_up_to_8_kib_are_read_and_larger_ones_refused_unread() {
 }
 
 #[tokio::test]
+async fn the_8_kib_limit_counts_the_token_not_the_scheme() {
+    let (authorizer, _) = authorizer();
+    let at_limit = "a".repeat(8 * 1024);
+    assert_eq!(
+        verify(&authorizer, &format!("Bearer {at_limit}")).await,
+        unauthorized("the token is malformed")
+    );
+    assert_eq!(
+        verify(&authorizer, &format!("Bearer {at_limit}a")).await,
+        unauthorized("the token is too large")
+    );
+}
+
+/// RFC 7515 4.1.11 and RFC 7519 4: a signed token with a header parameter or claim twice, or
+/// with `crit`, is refused, however well signed.
+#[tokio::test]
+async fn duplicate_members_and_crit_are_refused_though_signed() {
+    let (authorizer, source) = authorizer();
+    let key = issuer_key();
+    let claims = id_claims().to_string();
+    let header = format!(r#"{{"alg":"RS256","typ":"JWT","kid":"{}"}}"#, key.kid);
+    // The signer is sound: without duplicates the same construction is accepted.
+    assert!(
+        verify(&authorizer, &key.sign_raw(&header, &claims))
+            .await
+            .is_ok()
+    );
+    let duplicate = unauthorized("the token has a duplicate header parameter or claim");
+    for (name, value) in [
+        ("token_use", r#""access""#),
+        ("sub", r#""other""#),
+        ("exp", "1"),
+    ] {
+        // The same key again, last: serde_json alone would keep the second value.
+        let twice = format!("{},\"{name}\":{value}}}", claims.trim_end_matches('}'));
+        assert_eq!(
+            verify(&authorizer, &key.sign_raw(&header, &twice)).await,
+            duplicate,
+            "{name}"
+        );
+    }
+    // Escaped, the key is still the same key.
+    let escaped = format!("{},\"\\u0073ub\":\"other\"}}", claims.trim_end_matches('}'));
+    assert_eq!(
+        verify(&authorizer, &key.sign_raw(&header, &escaped)).await,
+        duplicate
+    );
+    let nested = claims.replacen('{', r#"{"address":{"a":1,"a":2},"#, 1);
+    assert_eq!(
+        verify(&authorizer, &key.sign_raw(&header, &nested)).await,
+        duplicate
+    );
+    let header_twice = format!(r#"{{"alg":"RS256","kid":"other","kid":"{}"}}"#, key.kid);
+    assert_eq!(
+        verify(&authorizer, &key.sign_raw(&header_twice, &claims)).await,
+        duplicate
+    );
+    let critical = format!(
+        r#"{{"alg":"RS256","kid":"{}","crit":["exp"],"exp":1}}"#,
+        key.kid
+    );
+    assert_eq!(
+        verify(&authorizer, &key.sign_raw(&critical, &claims)).await,
+        unauthorized(
+            "the token has critical header parameters (crit) the verifier does not understand"
+        )
+    );
+    assert_eq!(source.fetches(), 1, "refused before any further key fetch");
+}
+
+#[tokio::test]
 async fn garbage_is_refused() {
     let (authorizer, _) = authorizer();
     // A valid token behind another scheme is not a bearer token.

@@ -46,6 +46,20 @@ impl TestKey {
         jsonwebtoken::encode(&header, claims, &self.encoding_key()).unwrap()
     }
 
+    /// An RS256 token over a header and payload given as raw JSON text (which may say what a
+    /// `serde_json::Value` cannot, such as a key twice).
+    pub fn sign_raw(&self, header: &str, payload: &str) -> String {
+        let message = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header),
+            URL_SAFE_NO_PAD.encode(payload)
+        );
+        let signature =
+            jsonwebtoken::crypto::sign(message.as_bytes(), &self.encoding_key(), Algorithm::RS256)
+                .unwrap();
+        format!("{message}.{signature}")
+    }
+
     /// The public key as the bytes an HS256 "key confusion" attack would use as the secret.
     pub fn public_key_bytes(&self) -> Vec<u8> {
         use rsa::pkcs1::EncodeRsaPublicKey;
