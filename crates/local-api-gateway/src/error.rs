@@ -20,6 +20,9 @@ pub enum GatewayError {
     /// No route (HTTP API) or no resource and method (REST API) for the request.
     NoRoute,
     PayloadTooLarge,
+    /// The event is over Lambda's 6 MB synchronous invocation payload: the function is not
+    /// invoked.
+    InvocationTooLarge,
     UriTooLong,
     HeadersTooLarge,
     /// The function failed, timed out at its own `Timeout`, or answered something the API
@@ -44,6 +47,7 @@ impl GatewayError {
             Self::Denied(denial) => denial.reason(),
             Self::NoRoute => "no route",
             Self::PayloadTooLarge => "body too large",
+            Self::InvocationTooLarge => "event over Lambda's 6 MB invocation payload",
             Self::UriTooLong => "URI too long",
             Self::HeadersTooLarge => "headers too large",
             Self::FunctionFailed => "function failed",

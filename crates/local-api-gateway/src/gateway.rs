@@ -15,7 +15,7 @@ use std::{
 
 use axum::{
     body::{Body, to_bytes},
-    http::{HeaderMap, Request, Response, header, request::Parts},
+    http::{HeaderMap, Request, Response, Version, header, request::Parts},
 };
 use base64::{Engine, engine::general_purpose::STANDARD};
 use time::{OffsetDateTime, macros::format_description};
@@ -36,6 +36,8 @@ use crate::{
 
 /// API Gateway quotas: 10 MB payload; request line and headers 10 KB together.
 pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+/// Lambda's synchronous invocation payload: "Request must be smaller than 6291456 bytes".
+pub const MAX_INVOCATION_BYTES: usize = 6 * 1024 * 1024;
 pub const MAX_REQUEST_LINE_AND_HEADERS: usize = 10 * 1024;
 
 /// Values API Gateway would know that a local run has to make up.
@@ -57,6 +59,8 @@ pub struct Outcome {
     pub auth: AuthOutcome,
     /// A CORS preflight answered by the API itself (HTTP API).
     pub preflight: bool,
+    /// Why the gateway answered itself (a refusal, a limit, a failed integration).
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -195,7 +199,7 @@ impl<F: FetchJwks, I: Invoke> Gateway<F, I> {
                 if let GatewayError::Denied(denial) = &error {
                     outcome.auth = AuthOutcome::Refused(denial.reason().to_owned());
                 }
-                tracing::debug!(reason = error.reason(), "answered by the gateway");
+                outcome.error = Some(error.reason().to_owned());
                 self.rules.error(&self.api, &error)
             }
         };
@@ -218,7 +222,7 @@ impl<F: FetchJwks, I: Invoke> Gateway<F, I> {
         outcome: &mut Outcome,
     ) -> Result<Response<Body>, GatewayError> {
         check_size_limits(&req)?;
-        check_host(req.headers())?;
+        check_host(req.headers(), req.version())?;
         let (parts, body) = req.into_parts();
         if let Some(response) = self.rules.preflight(&self.api, &parts) {
             outcome.preflight = true;
@@ -361,6 +365,9 @@ impl<F: FetchJwks, I: Invoke> Gateway<F, I> {
                 tracing::error!(error = %err, "event could not be serialized");
                 GatewayError::Internal
             })?;
+        if payload.len() >= MAX_INVOCATION_BYTES {
+            return Err(GatewayError::InvocationTooLarge);
+        }
         let function = &lambda.function;
         let result = self
             .invoker
@@ -470,13 +477,18 @@ fn check_size_limits(req: &Request<Body>) -> Result<(), GatewayError> {
 /// In AWS the Host is the API's own domain; here it is whatever the client sent, and it reaches
 /// the function. lambda_http 1.3 unwraps `Url::parse("{scheme}://{host}{path}")` and panics on a
 /// host the `url` crate refuses (found by the property tests), and two Host headers reach it
-/// joined into one such value: either stops here with a 400.
-fn check_host(headers: &HeaderMap) -> Result<(), GatewayError> {
+/// joined into one such value: either stops here with a 400, as does an HTTP/1.1 request
+/// without one (RFC 9112, 3.2).
+fn check_host(headers: &HeaderMap, version: Version) -> Result<(), GatewayError> {
     let mut hosts = headers.get_all(header::HOST).iter();
     let (Some(host), None) = (hosts.next(), hosts.next()) else {
         return if headers.contains_key(header::HOST) {
             Err(GatewayError::BadRequest(
                 "the request has more than one Host header",
+            ))
+        } else if version == Version::HTTP_11 {
+            Err(GatewayError::BadRequest(
+                "an HTTP/1.1 request without a Host header",
             ))
         } else {
             Ok(())

@@ -45,6 +45,7 @@ async fn handle<F: FetchJwks, I: Invoke>(
         latency_ms = format_args!("{:.2}", started.elapsed().as_secs_f64() * 1000.0),
         auth = %outcome.auth,
         preflight = outcome.preflight,
+        error = outcome.error.as_deref().unwrap_or("-"),
         "request"
     );
     response

@@ -87,7 +87,8 @@ impl ApiRules for HttpApi {
                 (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
             }
             GatewayError::NoRoute => (StatusCode::NOT_FOUND, "Not Found"),
-            GatewayError::PayloadTooLarge => {
+            // Lambda's payload limit answered like the API's own (chosen: not documented).
+            GatewayError::PayloadTooLarge | GatewayError::InvocationTooLarge => {
                 (StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large")
             }
             GatewayError::UriTooLong => (StatusCode::URI_TOO_LONG, "Request-URI Too Long"),

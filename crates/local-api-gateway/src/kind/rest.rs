@@ -27,6 +27,8 @@ enum Body<'a> {
     Message(&'a str),
     CapitalMessage(&'static str),
     Null,
+    /// A body as captured, byte for byte.
+    Verbatim(&'static str),
 }
 
 impl Body<'_> {
@@ -35,6 +37,7 @@ impl Body<'_> {
             Self::Message(text) => serde_json::json!({ "message": text }),
             Self::CapitalMessage(text) => serde_json::json!({ "Message": text }),
             Self::Null => serde_json::json!({ "message": null }),
+            Self::Verbatim(text) => return text.as_bytes().to_vec(),
         };
         serde_json::to_vec(&value).unwrap_or_default()
     }
@@ -46,8 +49,8 @@ struct Shape<'a> {
     message: Body<'a>,
     /// The `x-amzn-ErrorType` header.
     error_type: &'static str,
-    /// The gateway response type `GatewayResponses` customizes.
-    response_type: &'static str,
+    /// The gateway response type `GatewayResponses` customizes (`None`: none does).
+    response_type: Option<&'static str>,
 }
 
 impl ApiRules for RestApi {
@@ -103,10 +106,11 @@ impl ApiRules for RestApi {
         } else {
             "DEFAULT_5XX"
         };
-        let custom = api
-            .gateway_responses
-            .get(shape.response_type)
-            .or_else(|| api.gateway_responses.get(default));
+        let custom = shape.response_type.and_then(|kind| {
+            api.gateway_responses
+                .get(kind)
+                .or_else(|| api.gateway_responses.get(default))
+        });
         let status = custom
             .and_then(|c| c.status)
             .and_then(|s| StatusCode::from_u16(s).ok())
@@ -151,7 +155,7 @@ fn shape(error: &GatewayError) -> Shape<'_> {
         status,
         message: Body::Message(message),
         error_type,
-        response_type,
+        response_type: Some(response_type),
     };
     match error {
         GatewayError::BadRequest(_) => {
@@ -209,6 +213,14 @@ fn shape(error: &GatewayError) -> Shape<'_> {
             "RequestTooLongException",
             "REQUEST_TOO_LARGE",
         ),
+        // A capture (koki-develop/lgtm-generator#10, 2021): that body, with its space, and
+        // GatewayResponses did not change it.
+        GatewayError::InvocationTooLarge => Shape {
+            status: 413,
+            message: Body::Verbatim(r#"{"message": "Request Too Long"}"#),
+            error_type: "BadRequestException",
+            response_type: None,
+        },
         GatewayError::UriTooLong => shape(
             414,
             "Request-URI Too Long",

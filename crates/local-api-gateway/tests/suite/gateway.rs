@@ -13,7 +13,7 @@ use local_api_gateway::{
 use serde_json::{Value, json};
 
 use crate::support::{
-    CLIENT, POOL, Recorder, TEMPLATE, TestGateway, gateway, issuer_key, now, read, send,
+    CLIENT, POOL, Recorder, TEMPLATE, TestGateway, gateway, issuer_key, now, read, send, send_as_is,
 };
 
 const ORIGIN: &str = "http://localhost:5173";
@@ -222,20 +222,47 @@ async fn a_header_http_cannot_carry_is_a_malformed_result() {
 }
 
 #[tokio::test]
-async fn a_body_of_exactly_10_mib_is_taken() {
-    let (api, recorder) = local_api(ok_function());
-    let request = get("/hello")
-        .header("authorization", id_token())
-        .header("content-type", "text/plain")
-        .body(Body::from(vec![b'x'; 10 * 1024 * 1024]))
-        .unwrap();
-    assert_eq!(send(&api, request).await.status, 200);
+async fn a_body_of_10_mib_passes_the_api_and_stops_at_lambdas_6_mb_payload() {
+    let request = |path: &str, bytes: usize| {
+        get(path)
+            .header("authorization", id_token())
+            .header("content-type", "text/plain")
+            .body(Body::from(vec![b'x'; bytes]))
+            .unwrap()
+    };
+    let (rest, recorder) = rest_api(ok_function());
+    // Not the API's own 413 (RequestTooLongException): Lambda's, as a capture shows it.
+    let answer = send(&rest, request("/dev/hello", 10 * 1024 * 1024)).await;
+    assert_eq!(answer.status, 413);
+    assert_eq!(answer.body, br#"{"message": "Request Too Long"}"#);
+    assert_eq!(
+        answer.header("x-amzn-errortype"),
+        Some("BadRequestException")
+    );
+    // The event is the body and some 2 KB more: 6 MiB of body is over, 6 MiB less 16 KiB is not.
+    assert_eq!(
+        send(&rest, request("/dev/hello", 6 * 1024 * 1024))
+            .await
+            .status,
+        413
+    );
+    assert!(recorder.calls.lock().unwrap().is_empty());
+    let fits = 6 * 1024 * 1024 - 16 * 1024;
+    assert_eq!(send(&rest, request("/dev/hello", fits)).await.status, 200);
     assert_eq!(
         recorder.calls.lock().unwrap()[0].1["body"]
             .as_str()
             .map(str::len),
-        Some(10 * 1024 * 1024)
+        Some(fits)
     );
+    // An HTTP API: the same 413 as for its own limit (chosen; not documented).
+    let (http, recorder) = local_api(ok_function());
+    let answer = send(&http, request("/hello", 10 * 1024 * 1024)).await;
+    assert_eq!(
+        (answer.status, answer.json()),
+        (413, json!({"message": "Request Entity Too Large"}))
+    );
+    assert!(recorder.calls.lock().unwrap().is_empty());
 }
 
 #[test]
@@ -495,6 +522,53 @@ async fn a_host_the_function_could_not_parse_is_a_400() {
         200,
         "127.0.0.1:3000 is a valid host"
     );
+}
+
+#[tokio::test]
+async fn an_http_1_1_request_needs_a_host_and_http_1_0_does_not() {
+    let (api, recorder) = local_api(ok_function());
+    let request = |version| {
+        Request::builder()
+            .version(version)
+            .uri("/hello")
+            .header("authorization", id_token())
+            .body(Body::empty())
+            .unwrap()
+    };
+    let answer = send_as_is(&api, request(axum::http::Version::HTTP_11)).await;
+    assert_eq!(
+        (answer.status, answer.json()),
+        (400, json!({"message": "Bad Request"}))
+    );
+    assert!(recorder.calls.lock().unwrap().is_empty());
+    let answer = send_as_is(&api, request(axum::http::Version::HTTP_10)).await;
+    assert_eq!(answer.status, 200);
+}
+
+/// API Gateway would see two values joined, which no token survives: both APIs refuse them, even
+/// when one is a valid token.
+#[tokio::test]
+async fn two_authorization_headers_are_refused() {
+    for (kind, path) in [(ApiKind::Http, "/hello"), (ApiKind::Rest, "/dev/hello")] {
+        let (api, recorder) = gateway_of(kind, ok_function());
+        for (first, second) in [
+            (id_token(), "garbage".to_owned()),
+            ("garbage".to_owned(), id_token()),
+        ] {
+            let request = get(path)
+                .header("authorization", first)
+                .header("authorization", second)
+                .body(Body::empty())
+                .unwrap();
+            let answer = send(&api, request).await;
+            assert_eq!(
+                (answer.status, answer.json()),
+                (401, json!({"message": "Unauthorized"})),
+                "{kind:?}"
+            );
+        }
+        assert!(recorder.calls.lock().unwrap().is_empty());
+    }
 }
 
 #[tokio::test]
@@ -899,14 +973,18 @@ async fn a_query_string_identity_source_is_read_by_name() {
 #[tokio::test]
 async fn the_size_limits_are_exact() {
     let (api, _) = local_api(ok_function());
-    // The request line (no headers): path + `?` + query = 10 KiB is read (and is a 401: no
-    // token); one more byte is refused.
+    // The request line (no headers, HTTP/1.0): path + `?` + query = 10 KiB is read (and is a
+    // 401: no token); one more byte is refused.
     let query = |len: usize| {
         let uri = format!("/hello?q={}", "a".repeat(len - "/hello?q=".len()));
-        Request::builder().uri(uri).body(Body::empty()).unwrap()
+        Request::builder()
+            .version(axum::http::Version::HTTP_10)
+            .uri(uri)
+            .body(Body::empty())
+            .unwrap()
     };
-    assert_eq!(send(&api, query(10 * 1024)).await.status, 401);
-    assert_eq!(send(&api, query(10 * 1024 + 1)).await.status, 414);
+    assert_eq!(send_as_is(&api, query(10 * 1024)).await.status, 401);
+    assert_eq!(send_as_is(&api, query(10 * 1024 + 1)).await.status, 414);
     // The request line and the headers together: `/hello` + host + x-big = 10 KiB.
     let headers = |total: usize| {
         let used = "/hello".len() + "host".len() + "127.0.0.1:3000".len() + "x-big".len();

@@ -182,8 +182,20 @@ impl Answer {
     }
 }
 
-/// `request` through `gateway`, from a loopback peer.
-pub async fn send<I: Invoke>(gateway: &TestGateway<I>, request: Request<Body>) -> Answer {
+/// `request` through `gateway`, from a loopback peer, with the `Host` every HTTP/1.1 client
+/// sends (`127.0.0.1:3000`) unless it has one.
+pub async fn send<I: Invoke>(gateway: &TestGateway<I>, mut request: Request<Body>) -> Answer {
+    if !request.headers().contains_key("host") {
+        request.headers_mut().insert(
+            "host",
+            axum::http::HeaderValue::from_static("127.0.0.1:3000"),
+        );
+    }
+    send_as_is(gateway, request).await
+}
+
+/// `request` through `gateway` exactly as given.
+pub async fn send_as_is<I: Invoke>(gateway: &TestGateway<I>, request: Request<Body>) -> Answer {
     let peer: SocketAddr = "127.0.0.1:50000".parse().unwrap();
     let (parts, body) = gateway.handle(request, peer).await.into_parts();
     Answer {
