@@ -8,6 +8,13 @@
 //!   every value a string too, but several groups arrive comma-separated (`"admin,dev"`) and
 //!   `exp`/`iat` as dates. JSON arrays and booleans are read as well (hand-written events).
 //!
+//! - A Lambda authorizer's context: REST `requestContext.authorizer` (`principalId` and the
+//!   context's values, all strings), HTTP `requestContext.authorizer.lambda` (values as the
+//!   authorizer gave them). The caller is `sub` (REST: else `principalId`), `username`, `email`,
+//!   `groups`.
+//! - `AWS_IAM`: the signer's ARN, REST `requestContext.identity.userArn`, HTTP
+//!   `requestContext.authorizer.iam.userArn`; the name is its last segment.
+//!
 //! Everything else in the crate works with the typed [`Claims`].
 
 use std::collections::HashMap;
@@ -59,23 +66,83 @@ impl Claims {
     pub fn from_request(req: &Request) -> Result<Self, AuthError> {
         match req.request_context_ref() {
             Some(RequestContext::ApiGatewayV2(ctx)) => {
-                let jwt = ctx
-                    .authorizer
+                let authorizer = ctx.authorizer.as_ref().ok_or(AuthError::NoAuthorizer)?;
+                if let Some(jwt) = &authorizer.jwt {
+                    return Self::from_raw(&RawClaims::Strings(&jwt.claims), jwt.scopes.as_deref());
+                }
+                if !authorizer.fields.is_empty() {
+                    return Self::from_context(&RawClaims::Map(&authorizer.fields), None);
+                }
+                match authorizer
+                    .iam
                     .as_ref()
-                    .ok_or(AuthError::NoAuthorizer)?
-                    .jwt
-                    .as_ref()
-                    .ok_or(AuthError::NoClaims)?;
-                Self::from_raw(&RawClaims::Strings(&jwt.claims), jwt.scopes.as_deref())
+                    .and_then(|iam| iam.user_arn.as_deref())
+                {
+                    Some(arn) => Self::from_signer(arn),
+                    None => Err(AuthError::NoClaims),
+                }
             }
-            Some(RequestContext::ApiGatewayV1(ctx)) => match ctx.authorizer.fields.get("claims") {
-                Some(Value::Object(claims)) => Self::from_raw(&RawClaims::Json(claims), None),
-                Some(_) => Err(AuthError::MalformedClaim("claims")),
-                None if ctx.authorizer.fields.is_empty() => Err(AuthError::NoAuthorizer),
-                None => Err(AuthError::NoClaims),
-            },
+            Some(RequestContext::ApiGatewayV1(ctx)) => {
+                let fields = &ctx.authorizer.fields;
+                match (fields.get("claims"), fields.get("principalId")) {
+                    (Some(Value::Object(claims)), _) => {
+                        Self::from_raw(&RawClaims::Json(claims), None)
+                    }
+                    (Some(_), _) => Err(AuthError::MalformedClaim("claims")),
+                    (None, Some(Value::String(principal))) => {
+                        Self::from_context(&RawClaims::Map(fields), Some(principal))
+                    }
+                    (None, _) if fields.is_empty() => match ctx.identity.user_arn.as_deref() {
+                        Some(arn) => Self::from_signer(arn),
+                        None => Err(AuthError::NoAuthorizer),
+                    },
+                    (None, _) => Err(AuthError::NoClaims),
+                }
+            }
             _ => Err(AuthError::NoAuthorizer),
         }
+    }
+
+    /// A Lambda authorizer's context; REST APIs name the principal besides.
+    fn from_context(raw: &RawClaims<'_>, principal: Option<&str>) -> Result<Self, AuthError> {
+        let sub = raw
+            .string("sub")?
+            .or_else(|| principal.map(str::to_owned))
+            .filter(|s| !s.trim().is_empty())
+            .ok_or(AuthError::MissingClaim("sub"))?;
+        Ok(Self {
+            username: raw
+                .string("username")?
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| sub.clone()),
+            email: raw.string("email")?,
+            email_verified: None,
+            groups: raw.list("groups")?,
+            sub,
+            token_use: None,
+            client_id: None,
+            scopes: Vec::new(),
+        })
+    }
+
+    /// The signer of an `AWS_IAM` request: `arn:aws:iam::<account>:user/<name>`,
+    /// `arn:aws:sts::<account>:assumed-role/<role>/<session>`.
+    fn from_signer(arn: &str) -> Result<Self, AuthError> {
+        let name = arn
+            .rsplit(['/', ':'])
+            .next()
+            .filter(|name| !name.is_empty())
+            .ok_or(AuthError::MalformedClaim("userArn"))?;
+        Ok(Self {
+            sub: arn.to_owned(),
+            username: name.to_owned(),
+            email: None,
+            email_verified: None,
+            groups: Vec::new(),
+            token_use: None,
+            client_id: None,
+            scopes: Vec::new(),
+        })
     }
 
     fn from_raw(raw: &RawClaims<'_>, route_scopes: Option<&[String]>) -> Result<Self, AuthError> {
@@ -121,10 +188,12 @@ impl Claims {
     }
 }
 
-/// The two wire shapes of a claims map.
+/// The wire shapes of a claims map.
 enum RawClaims<'a> {
     Strings(&'a HashMap<String, String>),
     Json(&'a serde_json::Map<String, Value>),
+    /// A Lambda authorizer's context.
+    Map(&'a HashMap<String, Value>),
 }
 
 /// One claim value, borrowed from either shape. A JSON `null` counts as absent, as API Gateway
@@ -138,11 +207,8 @@ impl<'a> RawClaims<'a> {
     fn get(&self, name: &str) -> Option<RawClaim<'a>> {
         match self {
             Self::Strings(map) => map.get(name).map(|s| RawClaim::Str(s)),
-            Self::Json(map) => match map.get(name) {
-                None | Some(Value::Null) => None,
-                Some(Value::String(s)) => Some(RawClaim::Str(s)),
-                Some(other) => Some(RawClaim::Json(other)),
-            },
+            Self::Json(map) => json_claim(map.get(name)),
+            Self::Map(map) => json_claim(map.get(name)),
         }
     }
 
@@ -170,7 +236,7 @@ impl<'a> RawClaims<'a> {
             None => Ok(Vec::new()),
             Some(RawClaim::Str(s)) => Ok(match self {
                 Self::Strings(_) => parse_bracketed_list(s),
-                Self::Json(_) => parse_comma_list(s),
+                Self::Json(_) | Self::Map(_) => parse_comma_list(s),
             }),
             Some(RawClaim::Json(Value::Array(items))) => items
                 .iter()
@@ -179,6 +245,14 @@ impl<'a> RawClaims<'a> {
                 .ok_or(AuthError::MalformedClaim(name)),
             Some(RawClaim::Json(_)) => Err(AuthError::MalformedClaim(name)),
         }
+    }
+}
+
+fn json_claim(value: Option<&Value>) -> Option<RawClaim<'_>> {
+    match value {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(RawClaim::Str(s)),
+        Some(other) => Some(RawClaim::Json(other)),
     }
 }
 

@@ -125,11 +125,75 @@ fn no_authorizer_is_refused() {
     assert_eq!(claims_of(NO_AUTHORIZER), Err(AuthError::NoAuthorizer));
 }
 
-#[test]
-fn an_authorizer_without_jwt_is_refused() {
+/// The ID-token event with `requestContext.authorizer` replaced by `authorizer`.
+fn v2_with_authorizer(authorizer: Value) -> String {
     let mut event: Value = serde_json::from_str(ID_TOKEN).unwrap();
-    event["requestContext"]["authorizer"] = json!({"lambda": {"user": "x"}});
-    assert_eq!(claims_of(&event.to_string()), Err(AuthError::NoClaims));
+    event["requestContext"]["authorizer"] = authorizer;
+    event.to_string()
+}
+
+fn caller(sub: &str, username: &str, groups: &[&str]) -> Claims {
+    Claims {
+        sub: sub.into(),
+        username: username.into(),
+        email: None,
+        email_verified: None,
+        groups: groups.iter().map(|g| (*g).to_owned()).collect(),
+        token_use: None,
+        client_id: None,
+        scopes: vec![],
+    }
+}
+
+#[test]
+fn an_http_lambda_authorizers_context_names_the_caller() {
+    let context = json!({"lambda": {"sub": "u-1", "username": "alice", "groups": ["a", "b"]}});
+    assert_eq!(
+        claims_of(&v2_with_authorizer(context)),
+        Ok(caller("u-1", "alice", &["a", "b"]))
+    );
+    let without_sub = json!({"lambda": {"user": "x"}});
+    assert_eq!(
+        claims_of(&v2_with_authorizer(without_sub)),
+        Err(AuthError::MissingClaim("sub"))
+    );
+    assert_eq!(
+        claims_of(&v2_with_authorizer(json!({}))),
+        Err(AuthError::NoClaims)
+    );
+}
+
+#[test]
+fn a_rest_lambda_authorizers_principal_and_context_name_the_caller() {
+    assert_eq!(
+        claims_of(&v1_with_authorizer(
+            json!({"principalId": "x", "integrationLatency": 0})
+        )),
+        Ok(caller("x", "x", &[]))
+    );
+    // REST contexts are strings: lists come comma-separated.
+    let context = json!({"principalId": "p", "sub": "u-1", "username": "alice", "groups": "a,b"});
+    assert_eq!(
+        claims_of(&v1_with_authorizer(context)),
+        Ok(caller("u-1", "alice", &["a", "b"]))
+    );
+}
+
+#[test]
+fn an_iam_signer_is_named_by_its_arn() {
+    let mut rest: Value = serde_json::from_str(REST_ID_TOKEN).unwrap();
+    rest["requestContext"]["authorizer"] = json!({});
+    rest["requestContext"]["identity"]["userArn"] = json!("arn:aws:iam::123456789012:user/local");
+    assert_eq!(
+        claims_of(&rest.to_string()),
+        Ok(caller("arn:aws:iam::123456789012:user/local", "local", &[]))
+    );
+    let arn = "arn:aws:sts::123456789012:assumed-role/Admin/session-1";
+    let http = json!({"iam": {"accessKey": "AKIA", "accountId": "123456789012", "userArn": arn}});
+    assert_eq!(
+        claims_of(&v2_with_authorizer(http)),
+        Ok(caller(arn, "session-1", &[]))
+    );
 }
 
 #[test]
@@ -194,8 +258,9 @@ fn rest_api_without_claims_is_refused() {
         Err(AuthError::NoAuthorizer)
     );
     assert_eq!(
-        claims_of(&v1_with_authorizer(json!({"principalId": "x"}))),
-        Err(AuthError::NoClaims)
+        claims_of(&v1_with_authorizer(json!({"principalId": 7}))),
+        Err(AuthError::NoClaims),
+        "a principal that is not a string is no Lambda authorizer's"
     );
     assert_eq!(
         claims_of(&v1_with_authorizer(json!({"claims": "sub=abc"}))),
