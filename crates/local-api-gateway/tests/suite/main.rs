@@ -6,6 +6,7 @@
 mod support;
 
 mod cognito_authorizer;
+mod corpus;
 mod e2e;
 mod event;
 mod faults;
