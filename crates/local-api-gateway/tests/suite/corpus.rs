@@ -665,6 +665,9 @@ corpus! {
     tr_implicit_http_globals_jwt => "tr-implicit-http-globals-jwt";
     ss_http_include_sqs_cors => "ss-http-include-sqs-cors";
     sp_rest_cognito_vpclink_nested => "sp-rest-cognito-vpclink-nested";
+    integ_rest_override_api_auth => "integ-rest-override-api-auth";
+    tr_rest_cognito_scopes => "tr-rest-cognito-scopes";
+    cli_rest_body_swagger_and_oas3 => "cli-rest-body-swagger-and-oas3";
 }
 
 #[test]
