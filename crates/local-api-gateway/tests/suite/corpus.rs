@@ -231,7 +231,8 @@ impl Invoke for Functions {
 /// - `yes` / `no`: a simple response (`isAuthorized`), with a context when yes;
 /// - nothing recognised: a policy with no statement (no Allow).
 ///
-/// A value may carry more after a `-`: `allow-tenant-0123456789` is `allow`.
+/// A value may carry more after a `-`: `allow-tenant-0123456789` is `allow`;
+/// `allow-key-<value>` also answers `usageIdentifierKey: <value>`.
 fn script(event: &Value) -> Result<Value, InvokeError> {
     let kind = event["type"].as_str().unwrap_or_default();
     assert!(
@@ -278,7 +279,20 @@ fn script(event: &Value) -> Result<Value, InvokeError> {
         error_type: "Error".into(),
         message: Some(message.into()),
     };
+    // `allow-key-<value>`: also names the API key (`usageIdentifierKey`, for APIs whose key
+    // source is AUTHORIZER).
+    let usage_key = values.iter().find_map(|v| {
+        v.trim()
+            .trim_start_matches("Bearer ")
+            .strip_prefix("allow-key-")
+            .map(str::to_owned)
+    });
     Ok(match word.as_str() {
+        "allow" if usage_key.is_some() => {
+            let mut answer = policy("Allow");
+            answer["usageIdentifierKey"] = usage_key.into();
+            answer
+        }
         "allow" => policy("Allow"),
         "deny" => policy("Deny"),
         "unauthorized" => return Err(failure("Unauthorized")),
@@ -763,6 +777,9 @@ corpus! {
     integ_http_request_all_sources_jwt => "integ-http-request-all-sources-jwt";
     sp_rest_apikey_raw => "sp-rest-apikey-raw", ignore = "needs API keys (main)";
     ss_rest_include_token_apikey => "ss-rest-include-token-apikey", ignore = "needs API keys (main)";
+    ws_security_swagger_token_apikey => "ws-security-swagger-token-apikey", ignore = "needs API keys (main)";
+    sp_three_apis_http_proxy_include => "sp-three-apis-http-proxy-include", ignore = "needs API keys (main)";
+    tr_sfn_all_authorizers => "tr-sfn-all-authorizers", ignore = "needs API keys (main)";
     sp_rest_iam_default => "sp-rest-iam-default", ignore = "needs AWS_IAM (main)";
     sp_rest_request_apikey_tenant => "sp-rest-request-apikey-tenant", ignore = "needs API keys (main)";
     tr_globals_api_cognito_implicit_explicit => "tr-globals-api-cognito-implicit-explicit", ignore = "needs API keys (main)";
