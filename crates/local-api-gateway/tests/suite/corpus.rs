@@ -775,6 +775,8 @@ corpus! {
     cli_rest_body_swagger_and_oas3 => "cli-rest-body-swagger-and-oas3";
     tr_http_body_merge_cors => "tr-http-body-merge-cors";
     integ_http_request_all_sources_jwt => "integ-http-request-all-sources-jwt";
+    derived_rest_cognito_ssm_pool => "derived-rest-cognito-ssm-pool";
+    derived_rest_definitionuri_token => "derived-rest-definitionuri-token";
     sp_rest_apikey_raw => "sp-rest-apikey-raw", ignore = "needs API keys (main)";
     ss_rest_include_token_apikey => "ss-rest-include-token-apikey", ignore = "needs API keys (main)";
     ws_security_swagger_token_apikey => "ws-security-swagger-token-apikey", ignore = "needs API keys (main)";
@@ -891,4 +893,18 @@ fn a_gateway_response_template_is_refused_naming_the_file_and_property() {
     std::fs::remove_dir_all(&copy).unwrap();
     assert!(error.contains("api/swagger.yaml"), "{error}");
     assert!(error.contains("BAD_REQUEST_BODY"), "{error}");
+}
+
+/// `derived-rest-cognito-ssm-pool` without a value for its SSM-typed parameter: CloudFormation
+/// would read Parameter Store, the local gateway cannot, so it says which `--parameter` to give.
+#[test]
+fn an_ssm_parameter_without_a_value_is_refused_naming_it() {
+    let dir = fixtures().join("derived-rest-cognito-ssm-pool");
+    let template = Template::load(&dir.join("template.yaml")).unwrap();
+    let error = read_apis(&template, &LocalValues::default())
+        .map(|_| ())
+        .expect_err("an SSM parameter needs a local value")
+        .to_string();
+    assert!(error.contains("ExistingUserPoolArn"), "{error}");
+    assert!(error.contains("--parameter"), "{error}");
 }
