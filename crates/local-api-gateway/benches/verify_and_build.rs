@@ -104,6 +104,7 @@ fn bench(c: &mut Criterion) {
     };
     let no_parameters = BTreeMap::new();
     let context = |route_key, authorizer| EventContext {
+        caller: None,
         route_key,
         path_parameters: &no_parameters,
         authorizer: Some(authorizer),
@@ -155,6 +156,8 @@ fn bench(c: &mut Criterion) {
         account_id: "123456789012",
         api_id: "local",
         method_arn: "arn:aws:execute-api:us-east-1:123456789012:local/dev/GET/hello",
+        full_path: "/dev/hello",
+        body: b"",
         now,
         events: &NoEvents,
     };
@@ -166,6 +169,8 @@ fn bench(c: &mut Criterion) {
         let services = Services {
             verifier: &verifier,
             invoker: &NoFunctions,
+            credentials: &[],
+            region: "us-east-1",
         };
         let authorize = || async {
             authorizer
@@ -197,6 +202,8 @@ fn bench(c: &mut Criterion) {
                 let services = Services {
                     verifier: &fresh,
                     invoker: &NoFunctions,
+                    credentials: &[],
+                    region: "us-east-1",
                 };
                 authorizer
                     .authorize(&[], black_box(&auth_request), &services)

@@ -21,9 +21,11 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use time::{OffsetDateTime, macros::format_description};
 
 use crate::{
-    authorizer::{AuthRequest, Authorizer, Grant, RequestEvents, RouteAuth, Services},
+    authorizer::{
+        AuthRequest, Authorizer, Grant, RequestEvents, RouteAuth, Services, iam::Credentials,
+    },
     error::{GatewayError, build_response},
-    event::{AuthorizerContext, EventContext, PayloadVersion, RequestParts},
+    event::{EventContext, PayloadVersion, RequestParts},
     invoke::{Invoke, InvokeError},
     keys::FetchJwks,
     kind::{ApiRules, RequestIds, rules},
@@ -44,6 +46,8 @@ pub struct Settings {
     pub api_id: String,
     /// The port the API listens on (`x-forwarded-port`).
     pub port: u16,
+    /// Whose Signature Version 4 signatures `AWS_IAM` routes accept.
+    pub credentials: Vec<Credentials>,
 }
 
 /// What happened to a request, for the access log. Travels in the response's extensions.
@@ -105,12 +109,13 @@ impl Exchange<'_> {
         &'c self,
         rules: &'c dyn ApiRules,
         settings: &'c Settings,
-        authorizer: Option<AuthorizerContext>,
+        grant: Option<&'c Grant>,
     ) -> EventContext<'c> {
         EventContext {
+            authorizer: grant.and_then(|g| g.context.clone()),
+            caller: grant.and_then(|g| g.caller.as_ref()),
             route_key: &self.route_key,
             path_parameters: &self.path_parameters,
-            authorizer,
             request_id: rules.request_id(self.ids),
             stage: &self.stage.name,
             stage_variables: &self.stage.variables,
@@ -282,11 +287,9 @@ impl<F: FetchJwks, I: Invoke> Gateway<F, I> {
 
     /// Runs the route's authorizer: what the integration learns of the caller, or the refusal.
     async fn authorize(&self, exchange: &Exchange<'_>) -> Result<Grant, GatewayError> {
-        let RouteAuth::Authorizer { name, scopes } = &exchange.route.auth else {
+        if matches!(exchange.route.auth, RouteAuth::None) {
             return Ok(Grant::default());
-        };
-        // Template reading guarantees the authorizer exists; fail closed regardless.
-        let authorizer = self.authorizers.get(name).ok_or(GatewayError::Internal)?;
+        }
         let events = Events {
             rules: self.rules,
             api: &self.api,
@@ -307,14 +310,26 @@ impl<F: FetchJwks, I: Invoke> Gateway<F, I> {
             account_id: &self.settings.account_id,
             api_id: &self.settings.api_id,
             method_arn: &exchange.method_arn,
+            full_path: exchange.request.full_path,
+            body: exchange.request.body,
             now: unix_now(),
             events: &events,
         };
         let services = Services {
             verifier: &self.verifier,
             invoker: &self.invoker,
+            credentials: &self.settings.credentials,
+            region: &self.settings.region,
         };
-        Ok(authorizer.authorize(scopes, &request, &services).await?)
+        match &exchange.route.auth {
+            RouteAuth::None => Ok(Grant::default()),
+            RouteAuth::Iam => Ok(Authorizer::authorize_signature(&request, &services)?),
+            RouteAuth::Authorizer { name, scopes } => {
+                // Template reading guarantees the authorizer exists; fail closed regardless.
+                let authorizer = self.authorizers.get(name).ok_or(GatewayError::Internal)?;
+                Ok(authorizer.authorize(scopes, &request, &services).await?)
+            }
+        }
     }
 
     /// Builds the event, invokes the function and maps its result.
@@ -324,7 +339,7 @@ impl<F: FetchJwks, I: Invoke> Gateway<F, I> {
         exchange: &Exchange<'_>,
         grant: Grant,
     ) -> Result<Response<Body>, GatewayError> {
-        let context = exchange.context(self.rules, &self.settings, grant.context);
+        let context = exchange.context(self.rules, &self.settings, Some(&grant));
         let payload = self
             .rules
             .event(

@@ -9,6 +9,7 @@ use std::{
 use anyhow::{Context as _, bail};
 use clap::{Args, Parser, Subcommand};
 use local_api_gateway::{
+    authorizer::iam::Credentials,
     gateway::{Gateway, Settings},
     invoke::LambdaInvokeClient,
     keys::{HttpJwksFetcher, KeyCache, KeyCacheSettings},
@@ -141,6 +142,36 @@ struct ServeArgs {
     /// milliseconds; then requests fail closed.
     #[arg(long, default_value_t = 3_600_000)]
     jwks_max_staleness_ms: u64,
+    #[command(flatten)]
+    iam: IamArgs,
+}
+
+/// Whose signatures `AWS_IAM` routes accept: the same variables the aws CLI and SDKs sign with
+/// (`eval "$(aws configure export-credentials --format env)"` exports a profile's).
+#[derive(Args)]
+struct IamArgs {
+    #[arg(long, env = "AWS_ACCESS_KEY_ID", hide_env_values = true)]
+    iam_access_key_id: Option<String>,
+    #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
+    iam_secret_access_key: Option<String>,
+    #[arg(long, env = "AWS_SESSION_TOKEN", hide_env_values = true)]
+    iam_session_token: Option<String>,
+}
+
+impl IamArgs {
+    fn credentials(&self, account_id: &str) -> anyhow::Result<Vec<Credentials>> {
+        match (&self.iam_access_key_id, &self.iam_secret_access_key) {
+            (Some(id), Some(secret)) => Ok(vec![Credentials {
+                access_key_id: id.clone(),
+                secret_access_key: secret.clone(),
+                session_token: self.iam_session_token.clone(),
+                account_id: account_id.to_owned(),
+                user_arn: format!("arn:aws:iam::{account_id}:user/local"),
+            }]),
+            (None, None) => Ok(Vec::new()),
+            _ => bail!("--iam-access-key-id and --iam-secret-access-key go together"),
+        }
+    }
 }
 
 fn key_value(s: &str) -> Result<(String, String), String> {
@@ -337,6 +368,9 @@ fn print_routes(apis: &[Api], placements: &[Placement], listen: &ListenArgs) {
         for route in &api.routes {
             let auth = match &route.auth {
                 RouteAuth::None => "no authorization".to_owned(),
+                RouteAuth::Iam => {
+                    "AWS_IAM: a Signature Version 4 by the known credentials".to_owned()
+                }
                 RouteAuth::Authorizer { name, scopes } => {
                     let config = api
                         .authorizers
@@ -363,6 +397,17 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let placements = args.listen.place(&reading.apis)?;
     let account_id = args.template.account_id.clone();
     let region = args.template.region.clone();
+    let credentials = args.iam.credentials(&account_id)?;
+    let signed = reading
+        .apis
+        .iter()
+        .flat_map(|api| &api.routes)
+        .any(|route| route.auth == RouteAuth::Iam);
+    if signed && credentials.is_empty() {
+        tracing::warn!(
+            "AWS_IAM routes refuse every request: no credentials to check signatures against (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or --iam-access-key-id and --iam-secret-access-key)"
+        );
+    }
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let fetcher = HttpJwksFetcher::new(
@@ -396,6 +441,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 account_id: account_id.clone(),
                 api_id: api.id.to_ascii_lowercase(),
                 port: placement.port,
+                credentials: credentials.clone(),
             };
             let gateway = Gateway::new(api, Arc::clone(&verifier), invoker.clone(), settings);
             let mut stopped = stopped.clone();

@@ -52,6 +52,7 @@ impl JwtConfig {
             .await
             .map_err(|refusal| denial(&refusal))?;
         Ok(Grant {
+            caller: None,
             context: Some(AuthorizerContext::Jwt {
                 jwt: JwtContext {
                     claims: render_claims(&admitted.claims),

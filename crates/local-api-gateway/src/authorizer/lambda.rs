@@ -200,6 +200,7 @@ impl LambdaConfig {
         };
         self.decide(&answer, request.method_arn)?;
         Ok(Grant {
+            caller: None,
             context: Some(self.integration_context(&answer, latency)),
         })
     }

@@ -11,8 +11,10 @@
 //! | JWT | [`jwt`] | HTTP | the issuer's keys: signature, `iss`, `aud`/`client_id`, route scopes |
 //! | Cognito user pools | [`cognito`] | REST | the pools' keys: signature, token type by method scopes |
 //! | Lambda TOKEN / REQUEST | [`lambda`] | REST, HTTP | a function's answer: an IAM policy ([`policy`]) or `isAuthorized`; cached by identity |
+//! | `AWS_IAM` | [`iam`] | REST, HTTP | a Signature Version 4 by known credentials |
 
 pub mod cognito;
+pub mod iam;
 pub mod jwt;
 pub mod lambda;
 pub mod policy;
@@ -23,7 +25,7 @@ use axum::http::HeaderMap;
 use serde_json::Value;
 
 use crate::{
-    event::{AuthorizerContext, PayloadVersion, query_pairs},
+    event::{AuthorizerContext, Caller, PayloadVersion, query_pairs},
     invoke::Invoke,
     keys::FetchJwks,
     verify::{Claims, Verifier},
@@ -36,6 +38,8 @@ pub enum RouteAuth {
     None,
     /// The API's authorizer `name`; with scopes, the token needs at least one of them.
     Authorizer { name: String, scopes: Vec<String> },
+    /// `AWS_IAM`: a Signature Version 4 signature.
+    Iam,
 }
 
 /// One authorizer of an API, as the template configures it.
@@ -132,6 +136,9 @@ pub struct AuthRequest<'a> {
     pub api_id: &'a str,
     /// `arn:aws:execute-api:<region>:<account>:<api>/<stage>/<METHOD>/<path>`.
     pub method_arn: &'a str,
+    /// The path as received (stage included), and the body: what a signature covers.
+    pub full_path: &'a str,
+    pub body: &'a [u8],
     /// Unix time, in seconds.
     pub now: u64,
     /// The request as a proxy integration's event (what REQUEST authorizers get, reshaped).
@@ -191,11 +198,13 @@ impl AuthRequest<'_> {
     }
 }
 
-/// What authorizers may use: the token verifier (one key cache for the process) and the
-/// function invoker.
+/// What authorizers may use: the token verifier (one key cache for the process), the function
+/// invoker, and the credentials signatures are checked against.
 pub struct Services<'a, F, I> {
     pub verifier: &'a Verifier<F>,
     pub invoker: &'a I,
+    pub credentials: &'a [iam::Credentials],
+    pub region: &'a str,
 }
 
 /// What an authorizer let through: what the integration's event says about the caller.
@@ -203,6 +212,8 @@ pub struct Services<'a, F, I> {
 pub struct Grant {
     /// `requestContext.authorizer`.
     pub context: Option<AuthorizerContext>,
+    /// `requestContext.identity` (REST APIs) of a signed request.
+    pub caller: Option<Caller>,
 }
 
 /// Why API Gateway refuses a request, as the gateway response it answers with. The API kind
@@ -228,6 +239,27 @@ pub enum Denial {
     /// `AUTHORIZER_CONFIGURATION_ERROR`, 500: a Lambda authorizer failed, timed out, or answered
     /// something API Gateway cannot read.
     ConfigurationError { reason: Cow<'static, str> },
+    /// A request to an `AWS_IAM` route without a valid signature; `message` is what a REST API
+    /// answers.
+    Signature {
+        kind: SignatureFailure,
+        message: Cow<'static, str>,
+    },
+}
+
+/// Why a signature was refused, as the gateway response types name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureFailure {
+    /// `MISSING_AUTHENTICATION_TOKEN`: no `Authorization` header.
+    Missing,
+    /// `DEFAULT_4XX`, `IncompleteSignatureException`: not a SigV4 `Authorization`.
+    Incomplete,
+    /// `ACCESS_DENIED`: credentials the local API does not know.
+    UnknownKey,
+    /// `INVALID_SIGNATURE`: a signature (or scope) that does not match.
+    Invalid,
+    /// `EXPIRED_TOKEN`: signed more than 15 minutes from now.
+    Expired,
 }
 
 impl Denial {
@@ -258,6 +290,7 @@ impl Denial {
             Self::Unauthorized { reason, .. }
             | Self::AccessDenied { reason, .. }
             | Self::ConfigurationError { reason } => reason,
+            Self::Signature { message, .. } => message,
         }
     }
 
@@ -267,7 +300,7 @@ impl Denial {
             Self::Unauthorized { challenge, .. } | Self::AccessDenied { challenge, .. } => {
                 challenge.as_deref()
             }
-            Self::ConfigurationError { .. } => None,
+            Self::ConfigurationError { .. } | Self::Signature { .. } => None,
         }
     }
 }
@@ -290,6 +323,19 @@ impl Authorizer {
 
     pub fn config(&self) -> &AuthorizerConfig {
         &self.config
+    }
+
+    /// Decides a request to an `AWS_IAM` route.
+    pub fn authorize_signature<F, I>(
+        request: &AuthRequest<'_>,
+        services: &Services<'_, F, I>,
+    ) -> Result<Grant, Denial> {
+        iam::authorize(
+            request,
+            services.credentials,
+            services.region,
+            "execute-api",
+        )
     }
 
     /// Decides a request to a route that requires `scopes` (empty: none).

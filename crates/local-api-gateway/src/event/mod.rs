@@ -38,6 +38,45 @@ pub enum AuthorizerContext {
     Fields(BTreeMap<String, Value>),
     /// HTTP API Lambda authorizer: `{"lambda": <context or null>}`.
     Lambda { lambda: Option<Value> },
+    /// HTTP API `AWS_IAM`: `{"iam": {...}}` (REST APIs put the caller in `identity` instead).
+    Iam { iam: IamContext },
+}
+
+/// Who signed a request to an `AWS_IAM` route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub access_key: String,
+    pub account_id: String,
+    pub caller: String,
+    pub user: String,
+    pub user_arn: String,
+}
+
+/// `requestContext.authorizer.iam` of an HTTP API event (captured events show these keys).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IamContext {
+    pub access_key: String,
+    pub account_id: String,
+    pub caller_id: String,
+    pub cognito_identity: Option<Value>,
+    pub principal_org_id: Option<String>,
+    pub user_arn: String,
+    pub user_id: String,
+}
+
+impl IamContext {
+    pub fn of(caller: &Caller) -> Self {
+        Self {
+            access_key: caller.access_key.clone(),
+            account_id: caller.account_id.clone(),
+            caller_id: caller.caller.clone(),
+            cognito_identity: None,
+            principal_org_id: None,
+            user_arn: caller.user_arn.clone(),
+            user_id: caller.user.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -75,6 +114,8 @@ pub struct EventContext<'a> {
     pub path_parameters: &'a BTreeMap<String, String>,
     /// `requestContext.authorizer`, as the route's authorizer renders it.
     pub authorizer: Option<AuthorizerContext>,
+    /// The signer of a request to an `AWS_IAM` route (REST: `requestContext.identity`).
+    pub caller: Option<&'a Caller>,
     pub request_id: &'a str,
     /// The stage's name (`$default`, `dev`) and its variables.
     pub stage: &'a str,

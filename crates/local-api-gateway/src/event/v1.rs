@@ -102,7 +102,8 @@ impl From<AuthorizerContext> for V1Authorizer {
 }
 
 /// The caller's identity: only `sourceIp` and `userAgent` are known without IAM or an identity
-/// pool; the rest is `null`, as API Gateway sends it.
+/// pool; the rest is `null`, as API Gateway sends it. A signed request (`AWS_IAM`) fills in the
+/// signer.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Identity {
@@ -166,24 +167,32 @@ pub fn build_event(
         request_context: RequestContext {
             account_id: ctx.account_id.to_owned(),
             api_id: ctx.api_id.to_owned(),
-            authorizer: ctx.authorizer.clone().map(V1Authorizer::from),
+            // A REST API tells the integration who signed in `identity` alone (captures).
+            authorizer: ctx
+                .authorizer
+                .clone()
+                .filter(|a| {
+                    !(matches!(v1.dialect, Dialect::Rest { .. })
+                        && matches!(a, AuthorizerContext::Iam { .. }))
+                })
+                .map(V1Authorizer::from),
             domain_name,
             domain_prefix,
             extended_request_id: v1.extended_request_id.to_owned(),
             http_method: req.method.as_str().to_owned(),
             identity: Identity {
-                access_key: None,
-                account_id: None,
-                caller: None,
+                access_key: ctx.caller.map(|c| c.access_key.clone()),
+                account_id: ctx.caller.map(|c| c.account_id.clone()),
+                caller: ctx.caller.map(|c| c.caller.clone()),
                 cognito_authentication_provider: None,
                 cognito_authentication_type: None,
                 cognito_identity_id: None,
                 cognito_identity_pool_id: None,
                 principal_org_id: None,
                 source_ip: req.source_ip.clone(),
-                user: None,
+                user: ctx.caller.map(|c| c.user.clone()),
                 user_agent,
-                user_arn: None,
+                user_arn: ctx.caller.map(|c| c.user_arn.clone()),
             },
             path: req.full_path.to_owned(),
             protocol: req.protocol.to_owned(),

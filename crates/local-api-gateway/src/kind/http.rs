@@ -78,7 +78,7 @@ impl ApiRules for HttpApi {
             GatewayError::Denied(Denial::Unauthorized { .. }) => {
                 (StatusCode::UNAUTHORIZED, "Unauthorized")
             }
-            GatewayError::Denied(Denial::AccessDenied { .. }) => {
+            GatewayError::Denied(Denial::AccessDenied { .. } | Denial::Signature { .. }) => {
                 (StatusCode::FORBIDDEN, "Forbidden")
             }
             GatewayError::Denied(Denial::ConfigurationError { .. }) => {

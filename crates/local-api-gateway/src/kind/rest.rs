@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 
 use super::{ApiRules, RequestIds, insert};
 use crate::{
-    authorizer::Denial,
+    authorizer::{Denial, SignatureFailure},
     error::{GatewayError, build_response},
     event::{
         EventContext, FunctionResponse, MalformedResponse, RequestParts,
@@ -23,13 +23,13 @@ pub struct RestApi;
 /// `Message` (public captures; LocalStack special-cases it too), an authorizer's configuration
 /// error with `{"message": null}`.
 #[derive(Clone, Copy)]
-enum Body {
-    Message(&'static str),
+enum Body<'a> {
+    Message(&'a str),
     CapitalMessage(&'static str),
     Null,
 }
 
-impl Body {
+impl Body<'_> {
     fn json(self) -> Vec<u8> {
         let value = match self {
             Self::Message(text) => serde_json::json!({ "message": text }),
@@ -41,9 +41,9 @@ impl Body {
 }
 
 /// How a REST API tells one gateway error from another.
-struct Shape {
+struct Shape<'a> {
     status: u16,
-    message: Body,
+    message: Body<'a>,
     /// The `x-amzn-ErrorType` header.
     error_type: &'static str,
     /// The gateway response type `GatewayResponses` customizes.
@@ -146,7 +146,7 @@ impl ApiRules for RestApi {
     }
 }
 
-fn shape(error: &GatewayError) -> Shape {
+fn shape(error: &GatewayError) -> Shape<'_> {
     let shape = |status, message, error_type, response_type| Shape {
         status,
         message: Body::Message(message),
@@ -169,6 +169,22 @@ fn shape(error: &GatewayError) -> Shape {
             }),
             ..shape(403, "", "AccessDeniedException", "ACCESS_DENIED")
         },
+        GatewayError::Denied(Denial::Signature { kind, message }) => {
+            let (error_type, response_type) = match kind {
+                SignatureFailure::Missing => (
+                    "MissingAuthenticationTokenException",
+                    "MISSING_AUTHENTICATION_TOKEN",
+                ),
+                SignatureFailure::Incomplete => ("IncompleteSignatureException", "DEFAULT_4XX"),
+                SignatureFailure::UnknownKey => ("AccessDeniedException", "ACCESS_DENIED"),
+                SignatureFailure::Invalid => ("InvalidSignatureException", "INVALID_SIGNATURE"),
+                SignatureFailure::Expired => ("InvalidSignatureException", "EXPIRED_TOKEN"),
+            };
+            Shape {
+                message: Body::Message(message),
+                ..shape(403, "", error_type, response_type)
+            }
+        }
         GatewayError::Denied(Denial::ConfigurationError { .. }) => Shape {
             message: Body::Null,
             ..shape(

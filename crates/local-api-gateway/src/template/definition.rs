@@ -65,6 +65,8 @@ impl Requirement {
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum Scheme {
     Authorizer(AuthorizerConfig),
+    /// `x-amazon-apigateway-authtype: awsSigv4`: IAM authorization.
+    Iam,
     /// A scheme the local API cannot enforce, why, and where it was declared: an error where a
     /// route requires it.
     Unsupported {
@@ -75,6 +77,8 @@ pub(super) enum Scheme {
 
 /// The name SAM leaves in `security` for "no authorizer".
 pub(super) const NONE: &str = "NONE";
+/// The name SAM gives IAM authorization (`AWS_IAM`), and the raw reader too.
+pub(super) const IAM: &str = "AWS_IAM";
 
 impl Definition {
     pub fn new(kind: ApiKind) -> Self {
@@ -160,6 +164,7 @@ impl Definition {
         at: &Location,
     ) -> Result<RouteAuth, TemplateError> {
         let mut auth = RouteAuth::None;
+        let mut first = None;
         for requirement in security {
             if requirement.name == NONE {
                 continue;
@@ -177,19 +182,24 @@ impl Definition {
                         format!("{why} (`{}` protects {at})", requirement.name),
                     ));
                 }
-                Some(Scheme::Authorizer(_)) => {
-                    if let RouteAuth::Authorizer { name, .. } = &auth {
+                Some(scheme @ (Scheme::Authorizer(_) | Scheme::Iam)) => {
+                    if auth != RouteAuth::None {
                         return Err(TemplateError::invalid(
                             &at.child("security"),
                             format!(
-                                "two authorizers (`{name}`, `{}`); API Gateway takes one per method",
+                                "two authorizers (`{}`, `{}`); API Gateway takes one per method",
+                                first.unwrap_or_default(),
                                 requirement.name
                             ),
                         ));
                     }
-                    auth = RouteAuth::Authorizer {
-                        name: requirement.name.clone(),
-                        scopes: requirement.scopes.clone(),
+                    first = Some(requirement.name.as_str());
+                    auth = match scheme {
+                        Scheme::Iam => RouteAuth::Iam,
+                        _ => RouteAuth::Authorizer {
+                            name: requirement.name.clone(),
+                            scopes: requirement.scopes.clone(),
+                        },
                     };
                 }
             }

@@ -245,9 +245,10 @@ fn read_scheme(
             .get("x-amazon-apigateway-authtype")
             .and_then(Yaml::as_str)
             .unwrap_or_default();
-        let why = if auth_type.eq_ignore_ascii_case("awsSigv4") {
-            "IAM authorization (awsSigv4) is not supported by the local API".into()
-        } else if scheme.get("type").and_then(Yaml::as_str) == Some("apiKey") {
+        if auth_type.eq_ignore_ascii_case("awsSigv4") {
+            return Ok(Scheme::Iam);
+        }
+        let why = if scheme.get("type").and_then(Yaml::as_str) == Some("apiKey") {
             "API keys are not supported by the local API".into()
         } else {
             "this security scheme has no x-amazon-apigateway-authorizer the local API can enforce"

@@ -16,7 +16,7 @@ use serde_yaml_ng::{Mapping, Value as Yaml};
 use super::lambda_authorizers;
 use super::{
     Context, Location, Resource, TemplateError,
-    definition::{Definition, NONE, Operation, Requirement, Scheme},
+    definition::{Definition, IAM, NONE, Operation, Requirement, Scheme},
     functions::validate_path,
     get_att,
     openapi::{self, cognito_config, http_identity_source, jwt_config},
@@ -151,6 +151,11 @@ fn read_rest(cx: &mut Context<'_>, api: Resource<'_>) -> Result<Option<Api>, Tem
             .schemes
             .insert(authorizer.logical_id.to_owned(), scheme);
     }
+    // Logical ids have no `_`: this name is free for `AuthorizationType: AWS_IAM`.
+    definition
+        .schemes
+        .entry(IAM.to_owned())
+        .or_insert(Scheme::Iam);
     // The resource tree: each resource's path from its parents'.
     let root = cx
         .resolver
@@ -308,12 +313,7 @@ fn rest_method(
             let authorizer = required_string(cx, method, "AuthorizerId")?;
             vec![Requirement::new(authorizer, scopes)]
         }
-        "AWS_IAM" => {
-            return Err(TemplateError::invalid(
-                &method.property_location("AuthorizationType"),
-                "IAM authorization is not supported by the local API",
-            ));
-        }
+        "AWS_IAM" => vec![Requirement::new(IAM, Vec::new())],
         other => {
             return Err(TemplateError::invalid(
                 &method.property_location("AuthorizationType"),
@@ -578,6 +578,11 @@ fn read_http(cx: &mut Context<'_>, api: Resource<'_>) -> Result<Option<Api>, Tem
             .schemes
             .insert(authorizer.logical_id.to_owned(), scheme);
     }
+    // Logical ids have no `_`: this name is free for `AuthorizationType: AWS_IAM`.
+    definition
+        .schemes
+        .entry(IAM.to_owned())
+        .or_insert(Scheme::Iam);
     let mut integrations = BTreeMap::new();
     for integration in children(cx, "AWS::ApiGatewayV2::Integration", "ApiId", &id)? {
         let own = cx
@@ -656,12 +661,7 @@ fn read_http(cx: &mut Context<'_>, api: Resource<'_>) -> Result<Option<Api>, Tem
                 required_string(cx, route, "AuthorizerId")?,
                 scopes,
             )],
-            "AWS_IAM" => {
-                return Err(TemplateError::invalid(
-                    &route.property_location("AuthorizationType"),
-                    "IAM authorization is not supported by the local API",
-                ));
-            }
+            "AWS_IAM" => vec![Requirement::new(IAM, Vec::new())],
             other => {
                 return Err(TemplateError::invalid(
                     &route.property_location("AuthorizationType"),

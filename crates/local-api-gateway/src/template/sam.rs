@@ -24,7 +24,7 @@ use serde_yaml_ng::{Mapping, Value as Yaml};
 
 use super::{
     Context, Location, Resource, TemplateError,
-    definition::{Definition, NONE, Operation, Requirement, Scheme},
+    definition::{Definition, IAM, NONE, Operation, Requirement, Scheme},
     functions::{FunctionEvent, api_reference, integration_timeout, validate_path},
     globals,
     openapi::{
@@ -47,8 +47,6 @@ pub(super) const HTTP_API: &str = "AWS::Serverless::HttpApi";
 pub(super) const IMPLICIT_REST_API: &str = "ServerlessRestApi";
 pub(super) const IMPLICIT_HTTP_API: &str = "ServerlessHttpApi";
 
-/// The names SAM gives IAM authorization and API keys in `security`.
-const AWS_IAM: &str = "AWS_IAM";
 /// SAM's marker for an event's `ApiKeyRequired: false`, removed once the API's own applies.
 const API_KEY_FALSE: &str = "api_key_false";
 
@@ -345,7 +343,7 @@ fn read_authorizers(
         None => false,
     };
     if api.kind == ApiKind::Rest || iam_enabled {
-        api.authorizers.insert(AWS_IAM.to_owned(), Vec::new());
+        api.authorizers.insert(IAM.to_owned(), Vec::new());
     }
     if let Some(value) = api.auth("DefaultAuthorizer") {
         let at = auth_at.child("DefaultAuthorizer");
@@ -360,14 +358,8 @@ fn read_authorizers(
         }
         api.default_authorizer = (name != NONE).then_some(name);
     }
-    if api.authorizers.contains_key(AWS_IAM) {
-        definition.schemes.insert(
-            AWS_IAM.to_owned(),
-            Scheme::Unsupported {
-                why: "IAM authorization is not supported by the local API".into(),
-                at: auth_at.clone(),
-            },
-        );
+    if api.authorizers.contains_key(IAM) {
+        definition.schemes.insert(IAM.to_owned(), Scheme::Iam);
     }
     Ok(())
 }

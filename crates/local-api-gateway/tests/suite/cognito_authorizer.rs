@@ -63,6 +63,8 @@ impl Authorizer {
         let services = Services {
             verifier: &self.verifier,
             invoker: &NoFunctions,
+            credentials: &[],
+            region: "us-east-1",
         };
         authorizer::Authorizer::new(AuthorizerConfig::Cognito(self.config.clone()))
             .authorize(&scopes, &request, &services)

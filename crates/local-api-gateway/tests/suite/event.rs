@@ -152,6 +152,7 @@ fn build_aws_v2(example: &Value) -> Value {
             port: 443,
         },
         &EventContext {
+            caller: None,
             route_key: "$default",
             path_parameters: &path_parameters,
             authorizer: Some(jwt_context(claims, scopes)),
@@ -251,6 +252,7 @@ fn the_http_api_event_matches_the_id_token_sample_event() {
             port: 443,
         },
         &EventContext {
+            caller: None,
             route_key: "GET /hello",
             path_parameters: &BTreeMap::new(),
             authorizer: Some(jwt_context(claims, None)),
@@ -312,6 +314,7 @@ fn build_aws_rest(example: &Value) -> Value {
             port: 443,
         },
         &EventContext {
+            caller: None,
             route_key: "/{proxy+}",
             path_parameters: &path_parameters,
             authorizer: None,
@@ -442,6 +445,7 @@ fn the_rest_api_event_matches_the_captured_format_sample_event() {
             port: 443,
         },
         &EventContext {
+            caller: None,
             route_key: "/hello",
             path_parameters: &BTreeMap::new(),
             authorizer: Some(cognito_context(claims)),
@@ -484,6 +488,7 @@ fn query_cookies_and_binary_bodies_are_shaped_like_api_gateway() {
             port: 3000,
         },
         &EventContext {
+            caller: None,
             route_key: "POST /x",
             path_parameters: &BTreeMap::new(),
             authorizer: None,
@@ -524,6 +529,7 @@ fn rest_bodies_are_base64_only_for_binary_media_types() {
                 port: 3001,
             },
             &EventContext {
+                caller: None,
                 route_key: "/x",
                 path_parameters: &BTreeMap::new(),
                 authorizer: None,
@@ -595,6 +601,7 @@ async fn the_function_reads_both_built_events_and_greets_alike() {
     };
     let no_parameters = BTreeMap::new();
     let context = |route_key, authorizer| EventContext {
+        caller: None,
         route_key,
         path_parameters: &no_parameters,
         authorizer: Some(authorizer),

@@ -11,6 +11,7 @@ mod e2e;
 mod event;
 mod faults;
 mod gateway;
+mod iam_authorizer;
 mod invoke;
 mod jwt_authorizer;
 mod keys;

@@ -65,6 +65,7 @@ fn routes(api: &Api) -> Vec<String> {
             };
             let auth = match &route.auth {
                 RouteAuth::None => "open".to_owned(),
+                RouteAuth::Iam => "AWS_IAM".to_owned(),
                 RouteAuth::Authorizer { name, scopes } if scopes.is_empty() => name.clone(),
                 RouteAuth::Authorizer { name, scopes } => format!("{name}[{}]", scopes.join(" ")),
             };
@@ -901,4 +902,130 @@ fn a_kind_of_api_the_reader_expects_is_named_in_its_error() {
         error(text)
     );
     assert_eq!(ApiKind::Http.name(), "HTTP API");
+}
+
+// ---- AWS_IAM (swagger.py add_iam_authorizer / open_api.py, x-amazon-apigateway-authtype) ----
+
+#[test]
+fn iam_authorization_however_the_template_asks_for_it() {
+    let sam = r"Transform: AWS::Serverless-2016-10-31
+Resources:
+  Rest:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: dev
+      Auth:
+        DefaultAuthorizer: AWS_IAM
+  Http:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      Auth:
+        EnableIamAuthorizer: true
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: provided.al2023
+      Handler: bootstrap
+      Events:
+        Signed:
+          Type: Api
+          Properties: {RestApiId: !Ref Rest, Path: /signed, Method: get}
+        Open:
+          Type: Api
+          Properties: {RestApiId: !Ref Rest, Path: /open, Method: get, Auth: {Authorizer: NONE}}
+        HttpSigned:
+          Type: HttpApi
+          Properties: {ApiId: !Ref Http, Path: /signed, Method: get, Auth: {Authorizer: AWS_IAM}}
+        HttpOpen:
+          Type: HttpApi
+          Properties: {ApiId: !Ref Http, Path: /open, Method: get}
+";
+    let read = reading(sam);
+    assert_eq!(
+        routes(api(&read, "Rest")),
+        [
+            "GET /open -> Fn@1.0 | open",
+            "GET /signed -> Fn@1.0 | AWS_IAM"
+        ]
+    );
+    assert_eq!(
+        routes(api(&read, "Http")),
+        [
+            "GET /open -> Fn@2.0 | open",
+            "GET /signed -> Fn@2.0 | AWS_IAM"
+        ]
+    );
+    // An HttpApi knows AWS_IAM only with EnableIamAuthorizer.
+    let err = error(&sam.replace(
+        "        EnableIamAuthorizer: true\n",
+        "        EnableIamAuthorizer: false\n",
+    ));
+    assert!(
+        err.contains("HttpSigned") && err.contains("AWS_IAM"),
+        "{err}"
+    );
+
+    let body = r"Resources:
+  Api:
+    Type: AWS::ApiGateway::RestApi
+    Properties:
+      Body:
+        openapi: 3.0.1
+        paths:
+          /signed:
+            post:
+              security: [{sigv4: []}]
+              x-amazon-apigateway-integration:
+                type: aws_proxy
+                httpMethod: POST
+                uri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Fn.Arn}/invocations
+        components:
+          securitySchemes:
+            sigv4:
+              type: apiKey
+              name: Authorization
+              in: header
+              x-amazon-apigateway-authtype: awsSigv4
+  Deployment:
+    Type: AWS::ApiGateway::Deployment
+    Properties: {RestApiId: !Ref Api, StageName: prod}
+  Method:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      RestApiId: !Ref Api
+      ResourceId: !GetAtt Api.RootResourceId
+      HttpMethod: GET
+      AuthorizationType: AWS_IAM
+      Integration:
+        Type: AWS_PROXY
+        IntegrationHttpMethod: POST
+        Uri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Fn.Arn}/invocations
+  V2:
+    Type: AWS::ApiGatewayV2::Api
+    Properties: {Name: v2, ProtocolType: HTTP}
+  V2Integration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties: {ApiId: !Ref V2, IntegrationType: AWS_PROXY, IntegrationUri: !GetAtt Fn.Arn, PayloadFormatVersion: '2.0'}
+  V2Route:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: {ApiId: !Ref V2, RouteKey: GET /signed, AuthorizationType: AWS_IAM, Target: !Sub 'integrations/${V2Integration}'}
+  V2Stage:
+    Type: AWS::ApiGatewayV2::Stage
+    Properties: {ApiId: !Ref V2, StageName: $default}
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties: {Runtime: provided.al2023, Handler: bootstrap}
+";
+    let read = reading(body);
+    assert_eq!(
+        routes(api(&read, "Api")),
+        [
+            "GET / -> Fn@1.0 | AWS_IAM",
+            "POST /signed -> Fn@1.0 | AWS_IAM"
+        ]
+    );
+    assert_eq!(
+        routes(api(&read, "V2")),
+        ["GET /signed -> Fn@2.0 | AWS_IAM"]
+    );
 }

@@ -116,6 +116,8 @@ pub fn auth_request<'a>(headers: &'a HeaderMap, query: &'a str) -> AuthRequest<'
         account_id: ACCOUNT,
         api_id: "local",
         method_arn: "arn:aws:execute-api:us-east-1:123456789012:local/dev/GET/hello",
+        full_path: "/dev/hello",
+        body: b"",
         now: now(),
         events: &NoEvents,
     }
@@ -157,6 +159,7 @@ pub fn gateway<I: Invoke>(api: Api, invoker: I) -> TestGateway<I> {
         account_id: ACCOUNT.into(),
         api_id: "local".into(),
         port: 3000,
+        credentials: Vec::new(),
     };
     Gateway::new(api, Arc::new(verifier()), invoker, settings)
 }
