@@ -16,12 +16,22 @@ use std::{
     collections::BTreeMap,
     path::{Path, PathBuf},
     sync::{Arc, Mutex},
-    time::Duration,
+    time::{Duration, SystemTime},
 };
 
+use aws_credential_types::Credentials as AwsCredentials;
+use aws_sigv4::{
+    http_request::{SignableBody, SignableRequest, SigningSettings, sign},
+    sign::v4::SigningParams,
+};
+use aws_smithy_runtime_api::client::identity::Identity;
 use axum::{body::Body, http::Request};
 use local_api_gateway::{
-    authorizer::lambda::{Flavor, LambdaConfig},
+    authorizer::{
+        iam,
+        lambda::{Flavor, LambdaConfig},
+    },
+    gateway::{Gateway, Settings},
     invoke::{Invoke, InvokeError},
     model::{Api, ApiKind, AuthorizerConfig, Integration, PayloadVersion, RouteAuth},
     template::{LocalValues, Template, read_apis},
@@ -29,7 +39,7 @@ use local_api_gateway::{
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::support::{Answer, gateway, issuer_key, now, other_key, send};
+use crate::support::{ACCOUNT, Answer, issuer_key, now, other_key, send, verifier};
 
 // ---- what expected.yaml says ----
 
@@ -46,7 +56,6 @@ struct Expected {
     #[serde(default)]
     scripted: Vec<String>,
     /// SigV4 credentials requests are signed with (`sign:` in a case), by name.
-    #[allow(dead_code)]
     #[serde(default)]
     signers: BTreeMap<String, Signer>,
     /// Warnings the reading must give, each as a substring (integrations that cannot run here).
@@ -70,8 +79,6 @@ struct Values {
     api_keys: BTreeMap<String, String>,
 }
 
-// Read once main's AWS_IAM support is merged (signing needs its aws-sigv4).
-#[allow(dead_code)]
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Signer {
@@ -338,13 +345,12 @@ fn integration(integration: &Integration) -> String {
     }
 }
 
-#[allow(unreachable_patterns, clippy::wildcard_enum_match_arm)]
 fn auth(auth: &RouteAuth) -> String {
     match auth {
         RouteAuth::None => "none".to_owned(),
+        RouteAuth::Iam => "AWS_IAM".to_owned(),
         RouteAuth::Authorizer { name, scopes } if scopes.is_empty() => name.clone(),
         RouteAuth::Authorizer { name, scopes } => format!("{name}[{}]", scopes.join(" ")),
-        other => format!("{other:?}"),
     }
 }
 
@@ -429,7 +435,7 @@ fn local_values(values: &Values) -> LocalValues {
     }
 }
 
-fn sign(spec: &TokenSpec) -> String {
+fn sign_token(spec: &TokenSpec) -> String {
     let mut claims = spec.claims.clone();
     let now = now();
     claims.insert("iat".into(), (now - 60).into());
@@ -478,19 +484,82 @@ fn matches(expected: &Value, found: &Value) -> bool {
     }
 }
 
+/// The credentials the local gateway is told (the signers the account has).
+fn known_credentials(signers: &BTreeMap<String, Signer>) -> Vec<iam::Credentials> {
+    signers
+        .values()
+        .filter(|signer| signer.known)
+        .map(|signer| iam::Credentials {
+            access_key_id: signer.access_key_id.clone(),
+            secret_access_key: signer.secret_access_key.clone(),
+            session_token: None,
+            account_id: ACCOUNT.into(),
+            user_arn: signer.user_arn.clone(),
+        })
+        .collect()
+}
+
+/// `request` signed for execute-api by `signer` now, as the AWS SDK for Rust signs (aws-sigv4).
+fn sign_request(request: &mut Request<Body>, body: &[u8], signer: &Signer) {
+    let identity: Identity = AwsCredentials::new(
+        &signer.access_key_id,
+        &signer.secret_access_key,
+        None,
+        None,
+        "corpus",
+    )
+    .into();
+    let params = SigningParams::builder()
+        .identity(&identity)
+        .region("us-east-1")
+        .name("execute-api")
+        .time(SystemTime::now())
+        .settings(SigningSettings::default())
+        .build()
+        .unwrap()
+        .into();
+    let url = format!("http://127.0.0.1:3000{}", request.uri());
+    let headers: Vec<(String, String)> = request
+        .headers()
+        .iter()
+        .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap().to_owned()))
+        .collect();
+    let signable = SignableRequest::new(
+        request.method().as_str(),
+        &url,
+        headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+        SignableBody::Bytes(body),
+    )
+    .unwrap();
+    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+    instructions.apply_to_request_http1x(request);
+}
+
 async fn request(
     api: &Api,
-    scripted: &Arc<Vec<String>>,
+    expected: &Expected,
     case: &Case,
     method: &str,
     tokens: &BTreeMap<String, String>,
 ) -> (Answer, Vec<String>) {
     let functions = Functions {
-        scripted: scripted.clone(),
+        scripted: Arc::new(expected.scripted.clone()),
         calls: Arc::default(),
     };
     // A gateway per request: no authorizer result is cached from one case to the next.
-    let gateway = gateway(api.clone(), functions.clone());
+    let settings = Settings {
+        region: "us-east-1".into(),
+        account_id: ACCOUNT.into(),
+        api_id: "local".into(),
+        port: 3000,
+        credentials: known_credentials(&expected.signers),
+    };
+    let gateway = Gateway::new(
+        api.clone(),
+        Arc::new(verifier()),
+        functions.clone(),
+        settings,
+    );
     let mut builder = Request::builder()
         .method(case.method.as_deref().unwrap_or(method))
         .uri(fill(&case.path, tokens))
@@ -498,14 +567,16 @@ async fn request(
     for (name, value) in &case.headers {
         builder = builder.header(name.as_str(), fill(value, tokens));
     }
+    let body = case.body_text.clone().unwrap_or_default();
+    let mut request = builder.body(Body::from(body.clone())).unwrap();
     if let Some(signer) = &case.sign {
-        panic!(
-            "`{}` is signed by {signer}: signing needs main's AWS_IAM support (merge main)",
-            case.case
-        );
+        let signer = expected
+            .signers
+            .get(signer)
+            .unwrap_or_else(|| panic!("no signer `{signer}` in expected.yaml"));
+        sign_request(&mut request, body.as_bytes(), signer);
     }
-    let body = case.body_text.clone().map_or_else(Body::empty, Body::from);
-    let answer = send(&gateway, builder.body(body).unwrap()).await;
+    let answer = send(&gateway, request).await;
     let calls = functions.calls.lock().unwrap().clone();
     (answer, calls)
 }
@@ -598,9 +669,8 @@ async fn run(name: &str) {
     let tokens: BTreeMap<String, String> = expected
         .tokens
         .iter()
-        .map(|(token, spec)| (token.clone(), sign(spec)))
+        .map(|(token, spec)| (token.clone(), sign_token(spec)))
         .collect();
-    let scripted = Arc::new(expected.scripted.clone());
     let mut wrong: Vec<String> = Vec::new();
 
     for warning in &expected.warnings {
@@ -722,7 +792,7 @@ async fn run(name: &str) {
             }
             for case in &route.requests {
                 let (answer, calls) =
-                    request(api, &scripted, case, route_method(&route.route), &tokens).await;
+                    request(api, &expected, case, route_method(&route.route), &tokens).await;
                 for w in check_answer(case, &answer, &calls) {
                     wrong.push(format!(
                         "{r_at}, {} ({}): {w}; rule: {}",
@@ -732,7 +802,7 @@ async fn run(name: &str) {
             }
         }
         for case in &exp.requests {
-            let (answer, calls) = request(api, &scripted, case, "GET", &tokens).await;
+            let (answer, calls) = request(api, &expected, case, "GET", &tokens).await;
             for w in check_answer(case, &answer, &calls) {
                 wrong.push(format!("{at}, {}: {w}; rule: {}", case.case, case.rule));
             }
@@ -785,10 +855,10 @@ corpus! {
     ws_security_swagger_token_apikey => "ws-security-swagger-token-apikey", ignore = "needs API keys (main)";
     sp_three_apis_http_proxy_include => "sp-three-apis-http-proxy-include", ignore = "needs API keys (main)";
     tr_sfn_all_authorizers => "tr-sfn-all-authorizers", ignore = "needs API keys (main)";
-    sp_rest_iam_default => "sp-rest-iam-default", ignore = "needs AWS_IAM (main)";
+    sp_rest_iam_default => "sp-rest-iam-default";
     sp_rest_request_apikey_tenant => "sp-rest-request-apikey-tenant", ignore = "needs API keys (main)";
     tr_globals_api_cognito_implicit_explicit => "tr-globals-api-cognito-implicit-explicit", ignore = "needs API keys (main)";
-    integ_rest_all_authorizers => "integ-rest-all-authorizers", ignore = "needs AWS_IAM (main)";
+    integ_rest_all_authorizers => "integ-rest-all-authorizers";
 }
 
 #[test]
