@@ -865,7 +865,9 @@ corpus! {
 fn every_fixture_names_its_source_and_has_a_test() {
     let mut found: Vec<String> = std::fs::read_dir(fixtures())
         .unwrap()
-        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_dir())
+        .map(|path| path.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
     found.sort();
     let mut listed: Vec<&str> = CORPUS.to_vec();
@@ -875,6 +877,7 @@ fn every_fixture_names_its_source_and_has_a_test() {
         "every fixture directory has a test in CORPUS"
     );
     assert!(found.len() >= 15, "the corpus has at least 15 templates");
+    let index = std::fs::read_to_string(fixtures().join("README.md")).unwrap();
     let commit = regex::Regex::new(r"(?m)^- Commit: `[0-9a-f]{40}`").unwrap();
     for name in &found {
         let dir = fixtures().join(name);
@@ -895,6 +898,10 @@ fn every_fixture_names_its_source_and_has_a_test() {
         );
         assert!(dir.join("template.yaml").is_file(), "{name}/template.yaml");
         assert!(dir.join("expected.yaml").is_file(), "{name}/expected.yaml");
+        assert!(
+            index.contains(&format!("| {name} |")),
+            "README.md lists {name}"
+        );
     }
 }
 
