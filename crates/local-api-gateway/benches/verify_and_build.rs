@@ -105,6 +105,7 @@ fn bench(c: &mut Criterion) {
     let no_parameters = BTreeMap::new();
     let context = |route_key, authorizer| EventContext {
         caller: None,
+        api_key: None,
         route_key,
         path_parameters: &no_parameters,
         authorizer: Some(authorizer),

@@ -114,6 +114,7 @@ impl Exchange<'_> {
         EventContext {
             authorizer: grant.and_then(|g| g.context.clone()),
             caller: grant.and_then(|g| g.caller.as_ref()),
+            api_key: grant.and_then(|g| g.api_key.as_ref()),
             route_key: &self.route_key,
             path_parameters: &self.path_parameters,
             request_id: rules.request_id(self.ids),
@@ -274,8 +275,15 @@ impl<F: FetchJwks, I: Invoke> Gateway<F, I> {
             time_epoch_ms: (now.unix_timestamp_nanos() / 1_000_000) as i64,
             method_arn,
         };
-        let grant = self.authorize(&exchange).await?;
-        if !matches!(route.auth, RouteAuth::None) {
+        let mut grant = self.authorize(&exchange).await?;
+        if route.api_key_required {
+            grant.api_key = Some(self.api.api_keys.check(
+                &stage.name,
+                &parts.headers,
+                grant.usage_identifier_key.as_deref(),
+            )?);
+        }
+        if route.auth != RouteAuth::None || route.api_key_required {
             outcome.auth = AuthOutcome::Allowed;
         }
         match &route.integration {

@@ -93,6 +93,10 @@ struct TemplateArgs {
     /// LogicalId.Attribute=Value (repeatable).
     #[arg(long = "attribute", value_parser = key_value)]
     attributes: Vec<(String, String)>,
+    /// The value of an API key the template gives none (AWS would generate one):
+    /// LogicalId=Value (repeatable). Without one, such a key is `local-<LogicalId>`.
+    #[arg(long = "api-key", value_parser = key_value)]
+    api_keys: Vec<(String, String)>,
 }
 
 #[derive(Args)]
@@ -198,6 +202,7 @@ impl TemplateArgs {
             parameters: self.parameters.iter().cloned().collect(),
             resource_ids: self.resource_ids.iter().cloned().collect(),
             attributes: self.attributes.iter().cloned().collect(),
+            api_keys: self.api_keys.iter().cloned().collect(),
         }
     }
 
@@ -317,6 +322,14 @@ fn run(command: Command) -> anyhow::Result<()> {
                     println!("{name}={}", listen.url(only));
                 }
             }
+            let keys: BTreeMap<&str, &str> = apis
+                .iter()
+                .flat_map(|api| &api.api_keys.keys)
+                .map(|key| (key.id.as_str(), key.value.as_str()))
+                .collect();
+            for (id, value) in keys {
+                println!("API_KEY_{id}={value}");
+            }
             Ok(())
         }
         Command::Functions(args) => {
@@ -385,6 +398,17 @@ fn print_routes(apis: &[Api], placements: &[Placement], listen: &ListenArgs) {
             };
             println!("  {:<28} -> {}", route.route_key(), route.integration);
             println!("  {:<28}    {auth}", "");
+            if route.api_key_required {
+                println!("  {:<28}    and an API key {}", "", api.api_keys.source);
+            }
+        }
+        for key in &api.api_keys.keys {
+            println!(
+                "  API key {} = {}   stages: {}",
+                key.id,
+                key.value,
+                key.stages.join(", ")
+            );
         }
     }
 }

@@ -6,7 +6,10 @@
 use std::{collections::BTreeMap, time::Duration};
 
 pub use crate::{
-    authorizer::{AuthorizerConfig, IdentitySource, RouteAuth},
+    authorizer::{
+        AuthorizerConfig, IdentitySource, RouteAuth,
+        api_key::{ApiKey, ApiKeySource, ApiKeys},
+    },
     event::PayloadVersion,
     invoke::FunctionTarget,
 };
@@ -28,6 +31,8 @@ pub struct Api {
     pub gateway_responses: BTreeMap<String, GatewayResponse>,
     /// REST APIs: `BinaryMediaTypes` (`image/png`, `image/*`, `*/*`).
     pub binary_media_types: Vec<String>,
+    /// REST APIs: where methods that require an API key take it from, and the keys accepted.
+    pub api_keys: ApiKeys,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -123,6 +128,8 @@ pub struct Route {
     pub path: String,
     pub integration: Integration,
     pub auth: RouteAuth,
+    /// REST APIs: the method requires an API key (`apiKeyRequired`), checked after `auth`.
+    pub api_key_required: bool,
 }
 
 impl Route {

@@ -105,6 +105,7 @@ mod tests {
                 timeout: Duration::from_secs(30),
             }),
             auth: RouteAuth::None,
+            api_key_required: false,
         }
     }
 

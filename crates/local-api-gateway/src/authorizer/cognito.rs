@@ -100,10 +100,10 @@ impl CognitoConfig {
             // Every refusal is the same 401; the reason is only logged.
             .map_err(|refusal| Denial::unauthorized(refusal.to_string()))?;
         Ok(Grant {
-            caller: None,
             context: Some(AuthorizerContext::Claims {
                 claims: render_claims(&claims),
             }),
+            ..Grant::default()
         })
     }
 

@@ -165,6 +165,7 @@ pub fn authorize(
             iam: IamContext::of(&caller),
         }),
         caller: Some(caller),
+        ..Grant::default()
     })
 }
 

@@ -52,13 +52,13 @@ impl JwtConfig {
             .await
             .map_err(|refusal| denial(&refusal))?;
         Ok(Grant {
-            caller: None,
             context: Some(AuthorizerContext::Jwt {
                 jwt: JwtContext {
                     claims: render_claims(&admitted.claims),
                     scopes: admitted.scopes,
                 },
             }),
+            ..Grant::default()
         })
     }
 

@@ -125,6 +125,8 @@ struct Answer {
     verdict: Verdict,
     principal: Option<String>,
     context: Option<Map<String, Value>>,
+    /// REST: the API key for `ApiKeySourceType: AUTHORIZER`.
+    usage_identifier_key: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -200,8 +202,9 @@ impl LambdaConfig {
         };
         self.decide(&answer, request.method_arn)?;
         Ok(Grant {
-            caller: None,
             context: Some(self.integration_context(&answer, latency)),
+            usage_identifier_key: answer.usage_identifier_key.clone(),
+            ..Grant::default()
         })
     }
 
@@ -334,6 +337,7 @@ impl LambdaConfig {
                 verdict: Verdict::Simple(authorized),
                 principal: None,
                 context,
+                usage_identifier_key: None,
             });
         }
         let principal = object
@@ -359,10 +363,16 @@ impl LambdaConfig {
             }
             Some(_) => return Err("context is not an object".into()),
         };
+        // Only a string is a key; anything else leaves the request without one.
+        let usage_identifier_key = object
+            .get("usageIdentifierKey")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         Ok(Answer {
             verdict: Verdict::Policy(policy),
             principal: Some(principal),
             context,
+            usage_identifier_key,
         })
     }
 

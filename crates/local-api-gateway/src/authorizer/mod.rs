@@ -12,7 +12,9 @@
 //! | Cognito user pools | [`cognito`] | REST | the pools' keys: signature, token type by method scopes |
 //! | Lambda TOKEN / REQUEST | [`lambda`] | REST, HTTP | a function's answer: an IAM policy ([`policy`]) or `isAuthorized`; cached by identity |
 //! | `AWS_IAM` | [`iam`] | REST, HTTP | a Signature Version 4 by known credentials |
+//! | API keys | [`api_key`] | REST | `x-api-key` (or the authorizer's `usageIdentifierKey`) in a usage plan of the stage; after the authorizer |
 
+pub mod api_key;
 pub mod cognito;
 pub mod iam;
 pub mod jwt;
@@ -214,6 +216,11 @@ pub struct Grant {
     pub context: Option<AuthorizerContext>,
     /// `requestContext.identity` (REST APIs) of a signed request.
     pub caller: Option<Caller>,
+    /// A REST Lambda authorizer's `usageIdentifierKey`: the API key, for `ApiKeySourceType:
+    /// AUTHORIZER`.
+    pub usage_identifier_key: Option<String>,
+    /// The API key the request was let through with (`identity.apiKey`, `identity.apiKeyId`).
+    pub api_key: Option<api_key::UsedKey>,
 }
 
 /// Why API Gateway refuses a request, as the gateway response it answers with. The API kind
@@ -239,6 +246,9 @@ pub enum Denial {
     /// `AUTHORIZER_CONFIGURATION_ERROR`, 500: a Lambda authorizer failed, timed out, or answered
     /// something API Gateway cannot read.
     ConfigurationError { reason: Cow<'static, str> },
+    /// `INVALID_API_KEY`, 403: no API key, an unknown one, or one without a usage plan of the
+    /// stage.
+    InvalidApiKey { reason: Cow<'static, str> },
     /// A request to an `AWS_IAM` route without a valid signature; `message` is what a REST API
     /// answers.
     Signature {
@@ -289,7 +299,8 @@ impl Denial {
         match self {
             Self::Unauthorized { reason, .. }
             | Self::AccessDenied { reason, .. }
-            | Self::ConfigurationError { reason } => reason,
+            | Self::ConfigurationError { reason }
+            | Self::InvalidApiKey { reason } => reason,
             Self::Signature { message, .. } => message,
         }
     }
@@ -300,7 +311,9 @@ impl Denial {
             Self::Unauthorized { challenge, .. } | Self::AccessDenied { challenge, .. } => {
                 challenge.as_deref()
             }
-            Self::ConfigurationError { .. } | Self::Signature { .. } => None,
+            Self::ConfigurationError { .. }
+            | Self::InvalidApiKey { .. }
+            | Self::Signature { .. } => None,
         }
     }
 }

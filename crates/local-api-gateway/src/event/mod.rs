@@ -10,6 +10,7 @@ pub mod v2;
 
 use std::collections::BTreeMap;
 
+use crate::authorizer::api_key::UsedKey;
 use axum::http::{HeaderMap, Method};
 use base64::{Engine, engine::general_purpose::STANDARD};
 use percent_encoding::percent_decode_str;
@@ -116,6 +117,8 @@ pub struct EventContext<'a> {
     pub authorizer: Option<AuthorizerContext>,
     /// The signer of a request to an `AWS_IAM` route (REST: `requestContext.identity`).
     pub caller: Option<&'a Caller>,
+    /// The API key a REST method that requires one was called with.
+    pub api_key: Option<&'a UsedKey>,
     pub request_id: &'a str,
     /// The stage's name (`$default`, `dev`) and its variables.
     pub stage: &'a str,

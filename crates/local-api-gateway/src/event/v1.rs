@@ -108,6 +108,11 @@ impl From<AuthorizerContext> for V1Authorizer {
 #[serde(rename_all = "camelCase")]
 pub struct Identity {
     pub access_key: Option<String>,
+    /// Only for methods that require an API key (captures of other methods have neither).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_key_id: Option<String>,
     pub account_id: Option<String>,
     pub caller: Option<String>,
     pub cognito_authentication_provider: Option<String>,
@@ -182,6 +187,8 @@ pub fn build_event(
             http_method: req.method.as_str().to_owned(),
             identity: Identity {
                 access_key: ctx.caller.map(|c| c.access_key.clone()),
+                api_key: ctx.api_key.map(|k| k.value.clone()),
+                api_key_id: ctx.api_key.map(|k| k.id.clone()),
                 account_id: ctx.caller.map(|c| c.account_id.clone()),
                 caller: ctx.caller.map(|c| c.caller.clone()),
                 cognito_authentication_provider: None,

@@ -78,9 +78,11 @@ impl ApiRules for HttpApi {
             GatewayError::Denied(Denial::Unauthorized { .. }) => {
                 (StatusCode::UNAUTHORIZED, "Unauthorized")
             }
-            GatewayError::Denied(Denial::AccessDenied { .. } | Denial::Signature { .. }) => {
-                (StatusCode::FORBIDDEN, "Forbidden")
-            }
+            GatewayError::Denied(
+                Denial::AccessDenied { .. }
+                | Denial::Signature { .. }
+                | Denial::InvalidApiKey { .. },
+            ) => (StatusCode::FORBIDDEN, "Forbidden"),
             GatewayError::Denied(Denial::ConfigurationError { .. }) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
             }

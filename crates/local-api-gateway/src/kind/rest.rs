@@ -185,6 +185,9 @@ fn shape(error: &GatewayError) -> Shape<'_> {
                 ..shape(403, "", error_type, response_type)
             }
         }
+        GatewayError::Denied(Denial::InvalidApiKey { .. }) => {
+            shape(403, "Forbidden", "ForbiddenException", "INVALID_API_KEY")
+        }
         GatewayError::Denied(Denial::ConfigurationError { .. }) => Shape {
             message: Body::Null,
             ..shape(

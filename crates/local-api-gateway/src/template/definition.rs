@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 
 use super::{Location, TemplateError};
 use crate::model::{
-    Api, ApiKind, AuthorizerConfig, CorsConfig, GatewayResponse, Integration, Route, RouteAuth,
-    Stage,
+    Api, ApiKeySource, ApiKeys, ApiKind, AuthorizerConfig, CorsConfig, GatewayResponse,
+    Integration, Route, RouteAuth, Stage,
 };
 
 #[derive(Debug, Clone)]
@@ -26,6 +26,8 @@ pub(super) struct Definition {
     pub gateway_responses: BTreeMap<String, GatewayResponse>,
     /// REST APIs: `x-amazon-apigateway-binary-media-types` (or `BinaryMediaTypes`).
     pub binary_media_types: Vec<String>,
+    /// REST APIs: `x-amazon-apigateway-api-key-source` (or `ApiKeySourceType`).
+    pub api_key_source: ApiKeySource,
 }
 
 /// One method of one path.
@@ -67,6 +69,8 @@ pub(super) enum Scheme {
     Authorizer(AuthorizerConfig),
     /// `x-amazon-apigateway-authtype: awsSigv4`: IAM authorization.
     Iam,
+    /// `{type: apiKey, name: x-api-key, in: header}` (REST APIs): the method requires an API key.
+    ApiKey,
     /// A scheme the local API cannot enforce, why, and where it was declared: an error where a
     /// route requires it.
     Unsupported {
@@ -79,6 +83,8 @@ pub(super) enum Scheme {
 pub(super) const NONE: &str = "NONE";
 /// The name SAM gives IAM authorization (`AWS_IAM`), and the raw reader too.
 pub(super) const IAM: &str = "AWS_IAM";
+/// The name SAM gives the API key requirement (`api_key`), and the raw reader too.
+pub(super) const API_KEY: &str = "api_key";
 
 impl Definition {
     pub fn new(kind: ApiKind) -> Self {
@@ -90,6 +96,7 @@ impl Definition {
             cors: None,
             gateway_responses: BTreeMap::new(),
             binary_media_types: Vec::new(),
+            api_key_source: ApiKeySource::default(),
         }
     }
 
@@ -123,7 +130,8 @@ impl Definition {
                 continue;
             };
             let security = op.security.as_ref().or(self.root_security.as_ref());
-            let auth = self.route_auth(security.map(Vec::as_slice).unwrap_or_default(), &op.at)?;
+            let (auth, api_key_required) =
+                self.route_auth(security.map(Vec::as_slice).unwrap_or_default(), &op.at)?;
             if let RouteAuth::Authorizer { name, .. } = &auth
                 && let Some(Scheme::Authorizer(config)) = self.schemes.get(name)
             {
@@ -143,6 +151,7 @@ impl Definition {
                 path: op.path.clone(),
                 integration,
                 auth,
+                api_key_required,
             });
         }
         Ok(Api {
@@ -154,16 +163,23 @@ impl Definition {
             cors: self.cors,
             gateway_responses: self.gateway_responses,
             binary_media_types: self.binary_media_types,
+            api_keys: ApiKeys {
+                source: self.api_key_source,
+                // The keys are the template's, across APIs: `super::api_keys` adds them.
+                keys: Vec::new(),
+            },
         })
     }
 
-    /// What an operation's `security` requires: at most one authorizer; `NONE` is nothing.
+    /// What an operation's `security` requires: at most one authorizer, and whether an API
+    /// key; `NONE` is nothing.
     fn route_auth(
         &self,
         security: &[Requirement],
         at: &Location,
-    ) -> Result<RouteAuth, TemplateError> {
+    ) -> Result<(RouteAuth, bool), TemplateError> {
         let mut auth = RouteAuth::None;
+        let mut api_key = false;
         let mut first = None;
         for requirement in security {
             if requirement.name == NONE {
@@ -182,6 +198,7 @@ impl Definition {
                         format!("{why} (`{}` protects {at})", requirement.name),
                     ));
                 }
+                Some(Scheme::ApiKey) => api_key = true,
                 Some(scheme @ (Scheme::Authorizer(_) | Scheme::Iam)) => {
                     if auth != RouteAuth::None {
                         return Err(TemplateError::invalid(
@@ -204,6 +221,6 @@ impl Definition {
                 }
             }
         }
-        Ok(auth)
+        Ok((auth, api_key))
     }
 }

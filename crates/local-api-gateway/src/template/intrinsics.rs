@@ -28,6 +28,8 @@ pub struct LocalValues {
     /// `Fn::GetAtt` values the template cannot give, by `LogicalId.Attribute` (a nested stack's
     /// `Outputs.X`, say).
     pub attributes: BTreeMap<String, String>,
+    /// Values of API keys the template gives none (AWS generates them), by logical id.
+    pub api_keys: BTreeMap<String, String>,
 }
 
 impl Default for LocalValues {
@@ -39,6 +41,7 @@ impl Default for LocalValues {
             parameters: BTreeMap::new(),
             resource_ids: BTreeMap::new(),
             attributes: BTreeMap::new(),
+            api_keys: BTreeMap::new(),
         }
     }
 }
@@ -54,6 +57,10 @@ pub struct Resolver<'t> {
 impl<'t> Resolver<'t> {
     pub fn new(template: &'t Template, values: &'t LocalValues) -> Self {
         Self { template, values }
+    }
+
+    pub fn values(&self) -> &LocalValues {
+        self.values
     }
 
     /// Evaluates a value to JSON. `None` is `!Ref AWS::NoValue`: the property is left out.
@@ -468,10 +475,81 @@ impl<'t> Resolver<'t> {
         if let Some(resource) = self.template.resource(target) {
             return Ok(Some(Json::String(self.physical_id(resource, at)?)));
         }
+        if let Some(id) = self.sam_generated(target, at)? {
+            return Ok(Some(Json::String(id)));
+        }
         Err(TemplateError::invalid(
             at,
             format!("Ref to unknown name `{target}`"),
         ))
+    }
+
+    /// A `Ref` to a resource the SAM transform creates, which the template does not list: the
+    /// implicit APIs and the shared usage plan (their logical ids), an API's `<Api>.Stage` and
+    /// `<Api><StageName>Stage` (the stage's name), its `<Api>ApiKey` / `<Api>UsagePlan` /
+    /// `<Api>UsagePlanKey` (their logical ids).
+    fn sam_generated(&self, target: &str, at: &Location) -> Result<Option<String>, TemplateError> {
+        const SHARED: [&str; 5] = [
+            "ServerlessRestApi",
+            "ServerlessHttpApi",
+            "ServerlessApiKey",
+            "ServerlessUsagePlan",
+            "ServerlessUsagePlanKey",
+        ];
+        if SHARED.contains(&target) {
+            return Ok(Some(target.to_owned()));
+        }
+        if let Some(api) = target.strip_suffix(".Stage") {
+            return self.sam_stage(api, at);
+        }
+        let apis = self
+            .template
+            .resources()
+            .filter(|r| r.kind == "AWS::Serverless::Api")
+            .map(|r| r.logical_id)
+            .chain(["ServerlessRestApi"]);
+        for api in apis {
+            let Some(rest) = target.strip_prefix(api) else {
+                continue;
+            };
+            if matches!(rest, "ApiKey" | "UsagePlan" | "UsagePlanKey") {
+                return Ok(Some(target.to_owned()));
+            }
+            if let Some(stage) = self.sam_stage(api, at)?
+                && stage.chars().all(|c| c.is_ascii_alphanumeric())
+                && rest == format!("{stage}Stage")
+            {
+                return Ok(Some(stage));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The stage SAM deploys API `api` to: `StageName` (the resource's, else `Globals`'), `Prod`
+    /// for the implicit REST API, `$default` for an HTTP API without one.
+    fn sam_stage(&self, api: &str, at: &Location) -> Result<Option<String>, TemplateError> {
+        if api == "ServerlessRestApi" && self.template.resource(api).is_none() {
+            return Ok(Some("Prod".into()));
+        }
+        let Some(resource) = self.template.resource(api) else {
+            return Ok(None);
+        };
+        let section = match resource.kind {
+            "AWS::Serverless::Api" => "Api",
+            "AWS::Serverless::HttpApi" => "HttpApi",
+            _ => return Ok(None),
+        };
+        let declared = resource.property("StageName").or_else(|| {
+            self.template
+                .globals()
+                .get(section)
+                .and_then(|g| g.get("StageName"))
+        });
+        match declared {
+            Some(value) => self.eval_string(value, at).map(Some),
+            None if section == "HttpApi" => Ok(Some("$default".into())),
+            None => Ok(None),
+        }
     }
 
     fn parameter(

@@ -18,6 +18,7 @@
 //! as tagged values and are evaluated where they are read, against local values: parameter
 //! defaults (or overrides), pseudo parameters, and the ids of the resources created locally.
 
+mod api_keys;
 mod cognito;
 mod definition;
 mod functions;
@@ -269,11 +270,13 @@ pub fn read_apis(template: &Template, values: &LocalValues) -> Result<Reading, T
         resolver,
         functions,
         warnings: Vec::new(),
+        usage_plans: Vec::new(),
     };
     let mut apis = Vec::new();
     sam::read(&mut cx, &mut apis)?;
     raw::read(&mut cx, &mut apis)?;
     apis.sort_by(|a, b| (a.kind, &a.id).cmp(&(b.kind, &b.id)));
+    api_keys::assign(&mut cx, &mut apis)?;
     for api in &apis {
         for route in &api.routes {
             if let crate::model::Integration::Unavailable(what) = &route.integration {
@@ -307,6 +310,8 @@ struct Context<'t> {
     resolver: Resolver<'t>,
     functions: Functions,
     warnings: Vec<String>,
+    /// The usage plans SAM's APIs create (`Auth.UsagePlan`).
+    usage_plans: Vec<api_keys::SamUsagePlan>,
 }
 
 impl Context<'_> {

@@ -25,8 +25,8 @@ use crate::{
         lambda::{Flavor, LambdaConfig},
     },
     model::{
-        ApiKind, AuthorizerConfig, CorsConfig, GatewayResponse, IdentitySource, Integration,
-        LambdaIntegration, MockResponse, PayloadVersion,
+        ApiKeySource, ApiKind, AuthorizerConfig, CorsConfig, GatewayResponse, IdentitySource,
+        Integration, LambdaIntegration, MockResponse, PayloadVersion,
     },
 };
 
@@ -129,7 +129,27 @@ pub(super) fn read(
             .resolver
             .eval_string_list(types, &at.child("x-amazon-apigateway-binary-media-types"))?;
     }
+    if let Some(source) = body.get("x-amazon-apigateway-api-key-source") {
+        definition.api_key_source =
+            api_key_source(cx, source, &at.child("x-amazon-apigateway-api-key-source"))?;
+    }
     Ok(definition)
+}
+
+/// `HEADER` or `AUTHORIZER` (`x-amazon-apigateway-api-key-source`, `ApiKeySourceType`).
+pub(super) fn api_key_source(
+    cx: &Context<'_>,
+    value: &Yaml,
+    at: &Location,
+) -> Result<ApiKeySource, TemplateError> {
+    match cx.resolver.eval_string(value, at)?.as_str() {
+        "HEADER" => Ok(ApiKeySource::Header),
+        "AUTHORIZER" => Ok(ApiKeySource::Authorizer),
+        other => Err(TemplateError::invalid(
+            at,
+            format!("`{other}` is not an API key source (HEADER or AUTHORIZER)"),
+        )),
+    }
 }
 
 fn read_path(
@@ -249,7 +269,19 @@ fn read_scheme(
             return Ok(Scheme::Iam);
         }
         let why = if scheme.get("type").and_then(Yaml::as_str) == Some("apiKey") {
-            "API keys are not supported by the local API".into()
+            let name = scheme
+                .get("name")
+                .and_then(Yaml::as_str)
+                .unwrap_or_default();
+            match kind {
+                ApiKind::Rest if name.eq_ignore_ascii_case("x-api-key") => {
+                    return Ok(Scheme::ApiKey);
+                }
+                ApiKind::Rest => format!(
+                    "API Gateway takes API keys from the x-api-key header only, not `{name}`"
+                ),
+                ApiKind::Http => "HTTP APIs have no API keys".into(),
+            }
         } else {
             "this security scheme has no x-amazon-apigateway-authorizer the local API can enforce"
                 .into()

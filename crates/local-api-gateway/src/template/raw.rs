@@ -16,7 +16,7 @@ use serde_yaml_ng::{Mapping, Value as Yaml};
 use super::lambda_authorizers;
 use super::{
     Context, Location, Resource, TemplateError,
-    definition::{Definition, IAM, NONE, Operation, Requirement, Scheme},
+    definition::{API_KEY, Definition, IAM, NONE, Operation, Requirement, Scheme},
     functions::validate_path,
     get_att,
     openapi::{self, cognito_config, http_identity_source, jwt_config},
@@ -126,14 +126,12 @@ fn refuse_policies(resource: Resource<'_>) -> Result<(), TemplateError> {
 
 fn read_rest(cx: &mut Context<'_>, api: Resource<'_>) -> Result<Option<Api>, TemplateError> {
     refuse_policies(api)?;
-    if api.property("ApiKeySourceType").is_some() {
-        return Err(TemplateError::invalid(
-            &api.property_location("ApiKeySourceType"),
-            "API keys are not supported by the local API",
-        ));
-    }
     let id = api_ref(cx, api)?;
     let mut definition = body_definition(cx, api, ApiKind::Rest)?;
+    if let Some(source) = api.property("ApiKeySourceType") {
+        definition.api_key_source =
+            openapi::api_key_source(cx, source, &api.property_location("ApiKeySourceType"))?;
+    }
     if let Some(types) = api.property("BinaryMediaTypes") {
         for media_type in cx
             .resolver
@@ -151,11 +149,16 @@ fn read_rest(cx: &mut Context<'_>, api: Resource<'_>) -> Result<Option<Api>, Tem
             .schemes
             .insert(authorizer.logical_id.to_owned(), scheme);
     }
-    // Logical ids have no `_`: this name is free for `AuthorizationType: AWS_IAM`.
+    // Logical ids have no `_`: these names are free for `AuthorizationType: AWS_IAM` and
+    // `ApiKeyRequired`.
     definition
         .schemes
         .entry(IAM.to_owned())
         .or_insert(Scheme::Iam);
+    definition
+        .schemes
+        .entry(API_KEY.to_owned())
+        .or_insert(Scheme::ApiKey);
     // The resource tree: each resource's path from its parents'.
     let root = cx
         .resolver
@@ -307,7 +310,7 @@ fn rest_method(
             .eval_string_list(v, &method.property_location("AuthorizationScopes"))?,
         None => Vec::new(),
     };
-    let security = match authorization.as_str() {
+    let mut security = match authorization.as_str() {
         "NONE" => vec![Requirement::new(NONE, Vec::new())],
         "CUSTOM" | "COGNITO_USER_POOLS" => {
             let authorizer = required_string(cx, method, "AuthorizerId")?;
@@ -330,10 +333,7 @@ fn rest_method(
         .transpose()?
         == Some(true)
     {
-        return Err(TemplateError::invalid(
-            &method.property_location("ApiKeyRequired"),
-            "API keys are not supported by the local API",
-        ));
+        security.push(Requirement::new(API_KEY, Vec::new()));
     }
     let integration = match method.property("Integration") {
         Some(integration) => Some(raw_integration(

@@ -23,8 +23,8 @@ use std::collections::BTreeMap;
 use serde_yaml_ng::{Mapping, Value as Yaml};
 
 use super::{
-    Context, Location, Resource, TemplateError,
-    definition::{Definition, IAM, NONE, Operation, Requirement, Scheme},
+    Context, Location, Resource, TemplateError, api_keys,
+    definition::{API_KEY, Definition, IAM, NONE, Operation, Requirement, Scheme},
     functions::{FunctionEvent, api_reference, integration_timeout, validate_path},
     globals,
     openapi::{
@@ -228,6 +228,10 @@ fn read_api(
                 add_preflights(cx, &mut definition, cors, &api.at("Cors"))?;
             }
             apply_rest_auth(cx, &api, &mut definition)?;
+            if let Some(source) = api.property("ApiKeySourceType") {
+                definition.api_key_source =
+                    openapi::api_key_source(cx, source, &api.at("ApiKeySourceType"))?;
+            }
             if let Some(responses) = api.property("GatewayResponses") {
                 let responses = read_gateway_responses(cx, responses, &api.at("GatewayResponses"))?;
                 definition.gateway_responses.extend(responses);
@@ -252,6 +256,17 @@ fn read_api(
         }
     }
     let stages = stages(cx, &api, resource.is_none())?;
+    if let (ApiKind::Rest, Some(plan), Some(stage)) = (kind, api.auth("UsagePlan"), stages.first())
+        && let Some(plan) = api_keys::sam_usage_plan(
+            cx,
+            id,
+            &stage.name,
+            plan,
+            &api.at("Auth").child("UsagePlan"),
+        )?
+    {
+        cx.usage_plans.push(plan);
+    }
     definition.into_api(id, stages, &mut cx.warnings)
 }
 
@@ -289,14 +304,6 @@ fn refuse_unsupported(api: &SamApi<'_>) -> Result<(), TemplateError> {
             &api.at("EndpointConfiguration"),
             "a PRIVATE API is only reachable from a VPC, which the local API does not emulate",
         ));
-    }
-    for key in ["ApiKeyRequired", "UsagePlan"] {
-        if api.auth(key).is_some() && api.kind == ApiKind::Rest {
-            return Err(TemplateError::invalid(
-                &api.at("Auth").child(key),
-                "API keys are not supported by the local API",
-            ));
-        }
     }
     Ok(())
 }
@@ -360,6 +367,14 @@ fn read_authorizers(
     }
     if api.authorizers.contains_key(IAM) {
         definition.schemes.insert(IAM.to_owned(), Scheme::Iam);
+    }
+    if api.kind == ApiKind::Rest {
+        // What SAM writes when a method requires a key: `api_key: {type: apiKey, name:
+        // x-api-key, in: header}`.
+        definition
+            .schemes
+            .entry(API_KEY.to_owned())
+            .or_insert(Scheme::ApiKey);
     }
     Ok(())
 }
@@ -769,14 +784,16 @@ fn rest_event_security(
     }
     if let Some(required) = auth.get("ApiKeyRequired") {
         let at = auth_at.child("ApiKeyRequired");
-        let required = cx.resolver.eval_bool(required, &at)?;
-        if required {
+        if cx.resolver.eval_bool(required, &at)? {
+            security.push(Requirement::new(API_KEY, Vec::new()));
+        } else if api_key_required(cx, api)? {
+            security.push(Requirement::new(API_KEY_FALSE, Vec::new()));
+        } else {
             return Err(TemplateError::invalid(
                 &at,
-                "API keys are not supported by the local API",
+                "Unable to set ApiKeyRequired [False] because the related API does not specify any ApiKeyRequired",
             ));
         }
-        security.push(Requirement::new(API_KEY_FALSE, Vec::new()));
     }
     Ok(Some(security))
 }
@@ -929,6 +946,16 @@ fn http_event_security(
     )?]))
 }
 
+/// `Auth.ApiKeyRequired` of a REST API.
+fn api_key_required(cx: &Context<'_>, api: &SamApi<'_>) -> Result<bool, TemplateError> {
+    match api.auth("ApiKeyRequired") {
+        Some(value) if api.kind == ApiKind::Rest => cx
+            .resolver
+            .eval_bool(value, &api.at("Auth").child("ApiKeyRequired")),
+        _ => Ok(false),
+    }
+}
+
 /// REST: the default authorizer and `ApiKeyRequired` on every method with an integration.
 fn apply_rest_auth(
     cx: &Context<'_>,
@@ -942,6 +969,8 @@ fn apply_rest_auth(
         }
     };
     let default_on_preflight = flag("AddDefaultAuthorizerToCorsPreflight")?;
+    let key_on_preflight = flag("AddApiKeyRequiredToCorsPreflight")?;
+    let key_required = api_key_required(cx, api)?;
     for op in definition
         .operations
         .iter_mut()
@@ -960,6 +989,12 @@ fn apply_rest_auth(
                 let scopes = api.authorizers.get(default).cloned().unwrap_or_default();
                 security.insert(0, Requirement::new(default.clone(), scopes));
             }
+        }
+        let key_refused = security.iter().any(|r| r.name == API_KEY_FALSE);
+        let has_key = security.iter().any(|r| r.name == API_KEY);
+        if key_required && !key_refused && !has_key && (op.method != "OPTIONS" || key_on_preflight)
+        {
+            security.push(Requirement::new(API_KEY, Vec::new()));
         }
         security.retain(|r| r.name != API_KEY_FALSE);
         // What SAM leaves behind (an empty list, or only NONE) means: no authorizer.

@@ -153,6 +153,7 @@ fn build_aws_v2(example: &Value) -> Value {
         },
         &EventContext {
             caller: None,
+            api_key: None,
             route_key: "$default",
             path_parameters: &path_parameters,
             authorizer: Some(jwt_context(claims, scopes)),
@@ -253,6 +254,7 @@ fn the_http_api_event_matches_the_id_token_sample_event() {
         },
         &EventContext {
             caller: None,
+            api_key: None,
             route_key: "GET /hello",
             path_parameters: &BTreeMap::new(),
             authorizer: Some(jwt_context(claims, None)),
@@ -315,6 +317,7 @@ fn build_aws_rest(example: &Value) -> Value {
         },
         &EventContext {
             caller: None,
+            api_key: None,
             route_key: "/{proxy+}",
             path_parameters: &path_parameters,
             authorizer: None,
@@ -378,7 +381,7 @@ fn the_rest_api_event_matches_aws_proxy_integration_example() {
                 ("requestContext.resourceId", "a made-up id per resource"),
                 (
                     "requestContext.identity.apiKey",
-                    "newer examples no longer show apiKey (no API keys locally)",
+                    "the method requires no API key: newer captures then show no apiKey",
                 ),
             ],
         ]
@@ -446,6 +449,7 @@ fn the_rest_api_event_matches_the_captured_format_sample_event() {
         },
         &EventContext {
             caller: None,
+            api_key: None,
             route_key: "/hello",
             path_parameters: &BTreeMap::new(),
             authorizer: Some(cognito_context(claims)),
@@ -489,6 +493,7 @@ fn query_cookies_and_binary_bodies_are_shaped_like_api_gateway() {
         },
         &EventContext {
             caller: None,
+            api_key: None,
             route_key: "POST /x",
             path_parameters: &BTreeMap::new(),
             authorizer: None,
@@ -530,6 +535,7 @@ fn rest_bodies_are_base64_only_for_binary_media_types() {
             },
             &EventContext {
                 caller: None,
+                api_key: None,
                 route_key: "/x",
                 path_parameters: &BTreeMap::new(),
                 authorizer: None,
@@ -602,6 +608,7 @@ async fn the_function_reads_both_built_events_and_greets_alike() {
     let no_parameters = BTreeMap::new();
     let context = |route_key, authorizer| EventContext {
         caller: None,
+        api_key: None,
         route_key,
         path_parameters: &no_parameters,
         authorizer: Some(authorizer),

@@ -470,7 +470,10 @@ async fn a_request_authorizer_needs_every_identity_source_and_gets_the_request()
             ("requestContext.resourceId", "made up locally"),
             ("requestContext.stage", "another stage"),
             ("requestContext.requestId", "made up locally"),
-            ("requestContext.identity.apiKey", "no API key"),
+            (
+                "requestContext.identity.apiKey",
+                "the method requires no API key",
+            ),
             ("requestContext.identity.sourceIp", "the local client"),
             ("requestContext.resourcePath", "another route"),
             ("requestContext.apiId", "made up locally"),

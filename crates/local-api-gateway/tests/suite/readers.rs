@@ -6,8 +6,8 @@ use std::{collections::BTreeMap, path::Path};
 
 use local_api_gateway::{
     model::{
-        Api, ApiKind, AuthorizerConfig, CorsConfig, Integration, MockResponse, PayloadVersion,
-        RouteAuth, Stage,
+        Api, ApiKeySource, ApiKind, AuthorizerConfig, CorsConfig, Integration, MockResponse,
+        PayloadVersion, RouteAuth, Stage,
     },
     template::{LocalValues, Reading, Template, read_apis},
 };
@@ -45,7 +45,7 @@ fn ids(reading: &Reading) -> Vec<&str> {
     reading.apis.iter().map(|a| a.id.as_str()).collect()
 }
 
-/// Each route as `METHOD path -> target | authorization`, sorted.
+/// Each route as `METHOD path -> target | authorization[ +key]`, sorted.
 fn routes(api: &Api) -> Vec<String> {
     let mut routes: Vec<String> = api
         .routes
@@ -69,7 +69,8 @@ fn routes(api: &Api) -> Vec<String> {
                 RouteAuth::Authorizer { name, scopes } if scopes.is_empty() => name.clone(),
                 RouteAuth::Authorizer { name, scopes } => format!("{name}[{}]", scopes.join(" ")),
             };
-            format!("{} -> {target} | {auth}", route.route_key())
+            let key = if route.api_key_required { " +key" } else { "" };
+            format!("{} -> {target} | {auth}{key}", route.route_key())
         })
         .collect();
     routes.sort();
@@ -1027,5 +1028,267 @@ Resources:
     assert_eq!(
         routes(api(&read, "V2")),
         ["GET /signed -> Fn@2.0 | AWS_IAM"]
+    );
+}
+
+// ---- API keys (swagger.py add_apikey_security_definition, api_generator.py _construct_usage_plan) ----
+
+fn keys(api: &Api) -> Vec<String> {
+    api.api_keys
+        .keys
+        .iter()
+        .map(|key| format!("{}={} @{}", key.id, key.value, key.stages.join(",")))
+        .collect()
+}
+
+const KEYED: &str = r#"Transform: AWS::Serverless-2016-10-31
+Globals:
+  Api:
+    Auth:
+      UsagePlan:
+        CreateUsagePlan: SHARED
+Resources:
+  Keyed:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: prod
+      Cors: "'*'"
+      Auth:
+        ApiKeyRequired: true
+        UsagePlan:
+          CreateUsagePlan: PER_API
+  Shared:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: v1
+      ApiKeySourceType: AUTHORIZER
+      Auth:
+        AddApiKeyRequiredToCorsPreflight: false
+        ApiKeyRequired: true
+      Cors: "'*'"
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: provided.al2023
+      Handler: bootstrap
+      Events:
+        A:
+          Type: Api
+          Properties: {RestApiId: !Ref Keyed, Path: /a, Method: get}
+        Free:
+          Type: Api
+          Properties: {RestApiId: !Ref Keyed, Path: /free, Method: get, Auth: {ApiKeyRequired: false}}
+        B:
+          Type: Api
+          Properties: {RestApiId: !Ref Shared, Path: /b, Method: get}
+        Implicit:
+          Type: Api
+          Properties: {Path: /c, Method: get, Auth: {ApiKeyRequired: true}}
+"#;
+
+#[test]
+fn sam_api_keys_reach_every_method_and_usage_plans_make_the_keys() {
+    let read = reading(KEYED);
+    let keyed = api(&read, "Keyed");
+    assert_eq!(
+        routes(keyed),
+        [
+            "GET /a -> Fn@1.0 | open +key",
+            "GET /free -> Fn@1.0 | open",
+            "OPTIONS /a -> MOCK 200 | open +key",
+            "OPTIONS /free -> MOCK 200 | open +key",
+        ],
+        "the CORS preflight gets the key unless AddApiKeyRequiredToCorsPreflight is false"
+    );
+    assert_eq!(keyed.api_keys.source, ApiKeySource::Header);
+    // PER_API on the resource wins over the Globals' SHARED; the key covers the named stage only.
+    assert_eq!(keys(keyed), ["KeyedApiKey=local-KeyedApiKey @prod"]);
+    let shared = api(&read, "Shared");
+    assert_eq!(
+        routes(shared),
+        [
+            "GET /b -> Fn@1.0 | open +key",
+            "OPTIONS /b -> MOCK 200 | open"
+        ]
+    );
+    assert_eq!(shared.api_keys.source, ApiKeySource::Authorizer);
+    assert_eq!(
+        keys(shared),
+        ["ServerlessApiKey=local-ServerlessApiKey @v1"]
+    );
+    let implicit = api(&read, "ServerlessRestApi");
+    assert_eq!(routes(implicit), ["GET /c -> Fn@1.0 | open +key"]);
+    assert_eq!(
+        keys(implicit),
+        ["ServerlessApiKey=local-ServerlessApiKey @Prod"],
+        "Globals reach the implicit API too: one shared key for both"
+    );
+    // --api-key gives a generated key its value.
+    let mut values = local_values();
+    values
+        .api_keys
+        .insert("KeyedApiKey".into(), "mine-0123456789abcdef".into());
+    let read = reading_with(KEYED, &values).unwrap();
+    assert_eq!(
+        keys(api(&read, "Keyed")),
+        ["KeyedApiKey=mine-0123456789abcdef @prod"]
+    );
+}
+
+#[test]
+fn sam_api_key_settings_are_refused_as_sam_refuses_them() {
+    let free_without_default = KEYED.replace(
+        "        ApiKeyRequired: true\n        UsagePlan:",
+        "        UsagePlan:",
+    );
+    let err = error(&free_without_default);
+    assert!(
+        err.contains("Events.Free.Properties.Auth.ApiKeyRequired")
+            && err.contains("does not specify any ApiKeyRequired"),
+        "{err}"
+    );
+    for (plan, expected) in [
+        (
+            "CreateUsagePlan: SOMETIMES",
+            "'CreateUsagePlan' accepts one of",
+        ),
+        ("UsagePlanName: x", "'CreateUsagePlan' is a required field"),
+        (
+            "CreateUsagePlan: PER_API\n          Color: red",
+            "Invalid property for 'UsagePlan'",
+        ),
+    ] {
+        // Without the Globals' plan, which would merge into the API's.
+        let text = KEYED
+            .replace(
+                "Globals:\n  Api:\n    Auth:\n      UsagePlan:\n        CreateUsagePlan: SHARED\n",
+                "",
+            )
+            .replace("CreateUsagePlan: PER_API", plan);
+        let err = error(&text);
+        assert!(
+            err.contains("`Keyed` property `Auth.UsagePlan") && err.contains(expected),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn raw_keys_call_the_stages_of_their_usage_plans() {
+    let text = r"Parameters:
+  PartnerKey:
+    Type: String
+    NoEcho: true
+    Default: partner-0123456789abcdef
+Resources:
+  Api:
+    Type: AWS::ApiGateway::RestApi
+    Properties:
+      Name: raw
+      ApiKeySourceType: HEADER
+  Method:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      RestApiId: !Ref Api
+      ResourceId: !GetAtt Api.RootResourceId
+      HttpMethod: GET
+      AuthorizationType: NONE
+      ApiKeyRequired: true
+      Integration:
+        Type: AWS_PROXY
+        IntegrationHttpMethod: POST
+        Uri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Fn.Arn}/invocations
+  Deployment:
+    Type: AWS::ApiGateway::Deployment
+    Properties: {RestApiId: !Ref Api}
+  Prod:
+    Type: AWS::ApiGateway::Stage
+    Properties: {RestApiId: !Ref Api, DeploymentId: !Ref Deployment, StageName: prod}
+  Plan:
+    Type: AWS::ApiGateway::UsagePlan
+    Properties:
+      ApiStages: [{ApiId: !Ref Api, Stage: !Ref Prod}]
+  Partner:
+    Type: AWS::ApiGateway::ApiKey
+    Properties: {Enabled: true, Value: !Ref PartnerKey}
+  Generated:
+    Type: AWS::ApiGateway::ApiKey
+    Properties: {Enabled: true}
+  Disabled:
+    Type: AWS::ApiGateway::ApiKey
+    Properties: {Value: disabled-0123456789abcdef}
+  Unplanned:
+    Type: AWS::ApiGateway::ApiKey
+    Properties: {Enabled: true, StageKeys: [{RestApiId: !Ref Api, StageName: prod}]}
+  PartnerInPlan:
+    Type: AWS::ApiGateway::UsagePlanKey
+    Properties: {KeyId: !Ref Partner, KeyType: API_KEY, UsagePlanId: !Ref Plan}
+  GeneratedInPlan:
+    Type: AWS::ApiGateway::UsagePlanKey
+    Properties: {KeyId: !Ref Generated, KeyType: API_KEY, UsagePlanId: !Ref Plan}
+  DisabledInPlan:
+    Type: AWS::ApiGateway::UsagePlanKey
+    Properties: {KeyId: !Ref Disabled, KeyType: API_KEY, UsagePlanId: !Ref Plan}
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties: {Runtime: provided.al2023, Handler: bootstrap}
+";
+    let read = reading(text);
+    let rest = api(&read, "Api");
+    assert_eq!(routes(rest), ["GET / -> Fn@1.0 | open +key"]);
+    assert_eq!(
+        keys(rest),
+        [
+            "Partner=partner-0123456789abcdef @prod",
+            "Generated=local-Generated @prod"
+        ],
+        "a disabled key and one in no usage plan (StageKeys alone) call nothing"
+    );
+    for why in [
+        "`Disabled`: an API key without `Enabled: true`",
+        "`Unplanned`: the API key is in no usage plan",
+    ] {
+        assert!(
+            read.warnings.iter().any(|w| w.starts_with(why)),
+            "{why} in {:?}",
+            read.warnings
+        );
+    }
+}
+
+#[test]
+fn an_openapi_api_key_scheme_and_source() {
+    let text = r"Resources:
+  Api:
+    Type: AWS::ApiGateway::RestApi
+    Properties:
+      Body:
+        swagger: '2.0'
+        x-amazon-apigateway-api-key-source: AUTHORIZER
+        paths:
+          /keyed:
+            get:
+              security: [{api_key: []}]
+              x-amazon-apigateway-integration: {type: aws_proxy, httpMethod: POST, uri: !Sub 'arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Fn.Arn}/invocations'}
+        securityDefinitions:
+          api_key: {type: apiKey, name: x-api-key, in: header}
+  Deployment:
+    Type: AWS::ApiGateway::Deployment
+    Properties: {RestApiId: !Ref Api, StageName: prod}
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties: {Runtime: provided.al2023, Handler: bootstrap}
+";
+    let read = reading(text);
+    assert_eq!(
+        routes(api(&read, "Api")),
+        ["GET /keyed -> Fn@1.0 | open +key"]
+    );
+    assert_eq!(api(&read, "Api").api_keys.source, ApiKeySource::Authorizer);
+    let other_header = text.replace("name: x-api-key", "name: X-Partner");
+    assert!(
+        error(&other_header).contains("x-api-key header only"),
+        "{}",
+        error(&other_header)
     );
 }

@@ -95,6 +95,7 @@ fn the_real_template_gives_one_protected_http_route() {
                 name: "CognitoJwt".into(),
                 scopes: vec![],
             },
+            api_key_required: false,
         }],
         authorizers: BTreeMap::from([(
             "CognitoJwt".into(),
@@ -114,6 +115,7 @@ fn the_real_template_gives_one_protected_http_route() {
         }),
         gateway_responses: BTreeMap::new(),
         binary_media_types: vec![],
+        api_keys: Default::default(),
     };
     assert_eq!(api, expected);
 }
@@ -138,6 +140,7 @@ fn the_real_template_gives_the_walkthroughs_rest_api() {
                     name: "CognitoUserPool".into(),
                     scopes: vec![],
                 },
+                api_key_required: false,
             },
             // SAM's CORS preflight: a MOCK, left open (AddDefaultAuthorizerToCorsPreflight: false).
             Route {
@@ -155,6 +158,7 @@ fn the_real_template_gives_the_walkthroughs_rest_api() {
                     body: "{}".into(),
                 }),
                 auth: RouteAuth::None,
+                api_key_required: false,
             },
         ],
         authorizers: BTreeMap::from([(
@@ -171,6 +175,7 @@ fn the_real_template_gives_the_walkthroughs_rest_api() {
             ("DEFAULT_5XX".into(), cors),
         ]),
         binary_media_types: vec![],
+        api_keys: Default::default(),
     };
     assert_eq!(api, expected);
 }
@@ -484,9 +489,9 @@ fn broken_rest_apis_are_errors_that_name_the_resource_and_property() {
         (
             variant(
                 REST_EVENT,
-                &format!("{REST_EVENT}            Auth:\n              ApiKeyRequired: true\n"),
+                &format!("{REST_EVENT}            Auth:\n              ApiKeyRequired: false\n"),
             ),
-            "`HelloFunction` property `Events.GetHelloRest.Properties.Auth.ApiKeyRequired`: API keys are not supported",
+            "`HelloFunction` property `Events.GetHelloRest.Properties.Auth.ApiKeyRequired`: Unable to set ApiKeyRequired [False] because the related API does not specify any ApiKeyRequired",
         ),
         (
             variant("      StageName: !Ref Stage\n", ""),
