@@ -431,6 +431,7 @@ fn local_values(values: &Values) -> LocalValues {
         parameters: values.parameters.clone(),
         resource_ids: values.resource_ids.clone(),
         attributes: values.attributes.clone(),
+        api_keys: values.api_keys.clone(),
         ..LocalValues::default()
     }
 }
@@ -660,10 +661,6 @@ async fn run(name: &str) {
             .unwrap_or_else(|e| panic!("{name}/expected.yaml: {e}"));
     let template = Template::load(&dir.join("template.yaml"))
         .unwrap_or_else(|e| panic!("{name}: the template is refused: {e}"));
-    assert!(
-        expected.values.api_keys.is_empty(),
-        "{name}: API key values cannot be given to the gateway yet (merge main)"
-    );
     let reading = read_apis(&template, &local_values(&expected.values))
         .unwrap_or_else(|e| panic!("{name}: the template is refused: {e}"));
     let tokens: BTreeMap<String, String> = expected
@@ -784,9 +781,10 @@ async fn run(name: &str) {
                         route.rule
                     ));
                 }
-                if route.api_key {
+                if found.api_key_required != route.api_key {
                     wrong.push(format!(
-                        "{r_at}: an API key is required, which the model cannot say yet"
+                        "{r_at}: API key required {} (expected {}; rule: {})",
+                        found.api_key_required, route.api_key, route.rule
                     ));
                 }
             }
@@ -850,14 +848,14 @@ corpus! {
     integ_http_request_all_sources_jwt => "integ-http-request-all-sources-jwt";
     derived_rest_cognito_ssm_pool => "derived-rest-cognito-ssm-pool";
     derived_rest_definitionuri_token => "derived-rest-definitionuri-token";
-    sp_rest_apikey_raw => "sp-rest-apikey-raw", ignore = "needs API keys (main)";
-    ss_rest_include_token_apikey => "ss-rest-include-token-apikey", ignore = "needs API keys (main)";
-    ws_security_swagger_token_apikey => "ws-security-swagger-token-apikey", ignore = "needs API keys (main)";
-    sp_three_apis_http_proxy_include => "sp-three-apis-http-proxy-include", ignore = "needs API keys (main)";
-    tr_sfn_all_authorizers => "tr-sfn-all-authorizers", ignore = "needs API keys (main)";
+    sp_rest_apikey_raw => "sp-rest-apikey-raw";
+    ss_rest_include_token_apikey => "ss-rest-include-token-apikey";
+    ws_security_swagger_token_apikey => "ws-security-swagger-token-apikey";
+    sp_three_apis_http_proxy_include => "sp-three-apis-http-proxy-include";
+    tr_sfn_all_authorizers => "tr-sfn-all-authorizers";
     sp_rest_iam_default => "sp-rest-iam-default";
-    sp_rest_request_apikey_tenant => "sp-rest-request-apikey-tenant", ignore = "needs API keys (main)";
-    tr_globals_api_cognito_implicit_explicit => "tr-globals-api-cognito-implicit-explicit", ignore = "needs API keys (main)";
+    sp_rest_request_apikey_tenant => "sp-rest-request-apikey-tenant";
+    tr_globals_api_cognito_implicit_explicit => "tr-globals-api-cognito-implicit-explicit";
     integ_rest_all_authorizers => "integ-rest-all-authorizers";
 }
 
@@ -951,7 +949,6 @@ fn a_private_rest_api_is_refused_naming_the_resource_and_property() {
 /// The source of `ss-rest-include-token-apikey` also customizes `BAD_REQUEST_BODY` with a
 /// response template (VTL), which the local gateway does not evaluate: refused, naming where.
 #[test]
-#[ignore = "needs API keys (main): the template requires them before its gateway responses are read"]
 fn a_gateway_response_template_is_refused_naming_the_file_and_property() {
     let dir = fixtures().join("ss-rest-include-token-apikey");
     let swagger = std::fs::read_to_string(dir.join("api/swagger.yaml")).unwrap();
