@@ -36,7 +36,7 @@ FUNCTION_PORT ?= 9000
 WEB_PORT ?= 5173
 export STACK STACK_NAME API COGNITO API_PORT REST_API_PORT COGNITO_PORT FUNCTION_PORT WEB_PORT
 
-.PHONY: help tools tools-bench build test lint unit emulator-test e2e template-check deploy-check sam-build watch invoke local \
+.PHONY: help tools tools-bench build test lint unit emulator-test e2e template-check deploy-check corpus-check sam-build watch invoke local \
 	web-install web-lint web-dev web-config browser-test compare-emulators \
 	deploy user token call delete bench bench-smoke load audit fuzz mutants clean
 
@@ -177,6 +177,13 @@ template-check: $(TOOLS)/sam/.installed $(TOOLS)/checkov/.installed ## cfn-lint,
 deploy-check: $(TOOLS)/sam/.installed $(TOOLS)/checkov/.installed ## Translate the template offline; check routes, authorizers, permissions, policies
 	$(TOOLS)/sam/bin/python tools/deploy-check/deploy_check.py --template template.yaml --out target/deploy-check \
 		--cfn-lint $(TOOLS)/sam/bin/cfn-lint --checkov $(TOOLS)/checkov/bin/checkov
+
+# Each corpus template translated by the SAM translator (offline): the local gateway's routes for
+# the template (its SAM reader) must equal its routes for SAM's own output (its raw reader).
+corpus-check: $(TOOLS)/sam/.installed ## The corpus: SAM reader vs the raw reader on SAM's translation
+	cargo build --quiet -p local-api-gateway --bin local-api-gateway
+	$(TOOLS)/sam/bin/python tools/corpus-check/corpus_check.py --gateway target/debug/local-api-gateway \
+		--fixtures crates/local-api-gateway/tests/fixtures/templates --out target/corpus-check
 
 sam-build: $(TOOLS)/sam/.installed $(TOOLS)/lambda/.installed $(ARM64_TARGET) ## sam build for arm64, offline
 	AWS_DEFAULT_REGION=us-east-1 $(SAM) build

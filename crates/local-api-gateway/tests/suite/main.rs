@@ -7,6 +7,7 @@ mod support;
 
 mod api_keys;
 mod cognito_authorizer;
+mod corpus;
 mod e2e;
 mod event;
 mod faults;
