@@ -813,9 +813,12 @@ fn named_requirement(
             ),
         ));
     };
-    let scopes = scopes
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| default_scopes.clone());
+    // REST (swagger.py `_set_method_authorizer`): any event scopes replace the authorizer's, an
+    // empty list too; HTTP (open_api.py): only a non-empty list does.
+    let scopes = match scopes {
+        Some(scopes) if api.kind == ApiKind::Rest || !scopes.is_empty() => scopes,
+        _ => default_scopes.clone(),
+    };
     Ok(Requirement::new(name, scopes))
 }
 
