@@ -121,6 +121,21 @@ fn refuse_policies(resource: Resource<'_>) -> Result<(), TemplateError> {
             "the API is only reachable through a custom domain, which the local API does not emulate",
         ));
     }
+    let private = resource
+        .property("EndpointConfiguration")
+        .and_then(|c| c.get("Types"))
+        .and_then(Yaml::as_sequence)
+        .is_some_and(|types| {
+            types
+                .iter()
+                .any(|t| t.as_str().is_some_and(|t| t.eq_ignore_ascii_case("PRIVATE")))
+        });
+    if private {
+        return Err(TemplateError::invalid(
+            &resource.property_location("EndpointConfiguration"),
+            "a PRIVATE API is only reachable from a VPC, which the local API does not emulate",
+        ));
+    }
     Ok(())
 }
 
@@ -387,11 +402,18 @@ fn raw_integration(
             .ok_or_else(|| TemplateError::invalid(&responses_at, "expected a list"))?;
         let mut by_pattern = Mapping::new();
         for (i, response) in list.iter().enumerate() {
+            // No pattern, or an empty one, is the default response ("omit it to make it the
+            // default"; published templates write '').
             let pattern = match response.get("SelectionPattern") {
                 Some(p) => cx
                     .resolver
                     .eval_string(p, &responses_at.child(i).child("SelectionPattern"))?,
-                None => "default".to_owned(),
+                None => String::new(),
+            };
+            let pattern = if pattern.is_empty() {
+                "default".to_owned()
+            } else {
+                pattern
             };
             let mut twin_response = Mapping::new();
             for (from, to) in [
