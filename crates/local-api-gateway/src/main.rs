@@ -93,8 +93,9 @@ struct TemplateArgs {
     /// LogicalId.Attribute=Value (repeatable).
     #[arg(long = "attribute", value_parser = key_value)]
     attributes: Vec<(String, String)>,
-    /// The value of an API key the template gives none (AWS would generate one):
-    /// LogicalId=Value (repeatable). Without one, such a key is `local-<LogicalId>`.
+    /// An API key's value: LogicalId=Value for a key of the template without one (AWS would
+    /// generate it; else it is `local-<LogicalId>`), Name=Value for a key made outside the stack,
+    /// which then calls every stage of every REST API (repeatable).
     #[arg(long = "api-key", value_parser = key_value)]
     api_keys: Vec<(String, String)>,
 }

@@ -8,7 +8,9 @@
 //!
 //! What AWS decides at deploy time is chosen here: a key without `Value` is `local-<LogicalId>`
 //! (or the `--api-key LogicalId=VALUE` given); a key without `Enabled: true` is disabled, as
-//! CloudFormation creates it, and refused (with a warning).
+//! CloudFormation creates it, and refused (with a warning). An `--api-key Name=VALUE` whose name
+//! is no key of the template is a key made outside the stack (in the console, by a script): it
+//! calls every stage of every REST API, as the plans it would be in are unknown here.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -84,8 +86,8 @@ pub(super) fn sam_usage_plan(
 struct Key {
     id: String,
     value: String,
-    /// (API id, stage) pairs its plans cover.
-    stages: BTreeSet<(String, String)>,
+    /// (API id, stage) pairs its plans cover; `None`: a key from outside the stack, every stage.
+    stages: Option<BTreeSet<(String, String)>>,
 }
 
 /// Gives every REST API the keys that may call one of its stages.
@@ -95,8 +97,24 @@ pub(super) fn assign(cx: &mut Context<'_>, apis: &mut [Api]) -> Result<(), Templ
         keys.push(Key {
             value: key_value(cx, &logical_id),
             id: logical_id,
-            stages,
+            stages: Some(stages),
         });
+    }
+    let template_ids: BTreeSet<String> = cx
+        .template
+        .resources()
+        .filter(|r| r.kind == "AWS::ApiGateway::ApiKey")
+        .map(|r| r.logical_id.to_owned())
+        .chain(keys.iter().map(|k| k.id.clone()))
+        .collect();
+    for (name, value) in &cx.resolver.values().api_keys {
+        if !template_ids.contains(name) {
+            keys.push(Key {
+                id: name.clone(),
+                value: value.clone(),
+                stages: None,
+            });
+        }
     }
     for api in apis.iter_mut().filter(|api| api.kind == ApiKind::Rest) {
         let api_ref = match cx
@@ -109,12 +127,14 @@ pub(super) fn assign(cx: &mut Context<'_>, apis: &mut [Api]) -> Result<(), Templ
         api.api_keys.keys = keys
             .iter()
             .filter_map(|key| {
-                let stages: Vec<String> = key
-                    .stages
-                    .iter()
-                    .filter(|(api, _)| *api == api_ref)
-                    .map(|(_, stage)| stage.clone())
-                    .collect();
+                let stages: Vec<String> = match &key.stages {
+                    None => api.stages.iter().map(|s| s.name.clone()).collect(),
+                    Some(stages) => stages
+                        .iter()
+                        .filter(|(api, _)| *api == api_ref)
+                        .map(|(_, stage)| stage.clone())
+                        .collect(),
+                };
                 (!stages.is_empty()).then(|| ApiKey {
                     id: key.id.clone(),
                     value: key.value.clone(),
@@ -262,7 +282,11 @@ fn template_keys(cx: &mut Context<'_>) -> Result<Vec<Key>, TemplateError> {
                 key.logical_id
             ));
         }
-        keys.push(Key { id, value, stages });
+        keys.push(Key {
+            id,
+            value,
+            stages: Some(stages),
+        });
     }
     Ok(keys)
 }

@@ -126,9 +126,10 @@ fn refuse_policies(resource: Resource<'_>) -> Result<(), TemplateError> {
         .and_then(|c| c.get("Types"))
         .and_then(Yaml::as_sequence)
         .is_some_and(|types| {
-            types
-                .iter()
-                .any(|t| t.as_str().is_some_and(|t| t.eq_ignore_ascii_case("PRIVATE")))
+            types.iter().any(|t| {
+                t.as_str()
+                    .is_some_and(|t| t.eq_ignore_ascii_case("PRIVATE"))
+            })
         });
     if private {
         return Err(TemplateError::invalid(

@@ -630,7 +630,11 @@ fn check_status(
 /// What is wrong with the answer to `case`, if anything.
 fn check_answer(case: &Case, answer: &Answer, calls: &[String]) -> Vec<String> {
     if let Some(local) = &case.local {
-        assert!(!local.why.is_empty(), "{}: a local difference says why", case.case);
+        assert!(
+            !local.why.is_empty(),
+            "{}: a local difference says why",
+            case.case
+        );
         let mut wrong = check_status(
             answer,
             local.status,

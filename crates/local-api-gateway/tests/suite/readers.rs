@@ -1128,10 +1128,24 @@ fn sam_api_keys_reach_every_method_and_usage_plans_make_the_keys() {
     values
         .api_keys
         .insert("KeyedApiKey".into(), "mine-0123456789abcdef".into());
+    // A name the template has no key of: a key made outside the stack, good on every stage.
+    values
+        .api_keys
+        .insert("console".into(), "console-0123456789abcdef".into());
     let read = reading_with(KEYED, &values).unwrap();
     assert_eq!(
         keys(api(&read, "Keyed")),
-        ["KeyedApiKey=mine-0123456789abcdef @prod"]
+        [
+            "KeyedApiKey=mine-0123456789abcdef @prod",
+            "console=console-0123456789abcdef @prod,Stage"
+        ]
+    );
+    assert_eq!(
+        keys(api(&read, "ServerlessRestApi")),
+        [
+            "ServerlessApiKey=local-ServerlessApiKey @Prod",
+            "console=console-0123456789abcdef @Prod,Stage"
+        ]
     );
 }
 
