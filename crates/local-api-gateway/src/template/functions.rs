@@ -7,7 +7,7 @@ use std::{collections::BTreeMap, time::Duration};
 use serde_yaml_ng::{Mapping, Value as Yaml};
 
 use super::{Location, Resolver, Template, TemplateError, get_att, globals};
-use crate::model::FunctionTarget;
+use crate::model::{FunctionTarget, Integration, LambdaIntegration, PayloadVersion};
 
 const SAM_FUNCTION: &str = "AWS::Serverless::Function";
 const LAMBDA_FUNCTION: &str = "AWS::Lambda::Function";
@@ -30,9 +30,12 @@ impl Function {
     }
 }
 
-/// The functions of a template, by logical id and by ARN.
+/// The functions of a template, by logical id and by ARN, and the SAM state machines (whose
+/// `Api` events make routes too).
 pub(super) struct Functions {
     functions: Vec<Function>,
+    /// `AWS::Serverless::StateMachine`s whose `Condition` holds: logical id, properties.
+    state_machines: Vec<(String, Mapping)>,
 }
 
 impl Functions {
@@ -91,7 +94,28 @@ impl Functions {
                 arn,
             });
         }
-        Ok(Self { functions })
+        let mut state_machines = Vec::new();
+        for resource in template
+            .resources()
+            .filter(|r| r.kind == "AWS::Serverless::StateMachine")
+        {
+            if let Some(condition) = resource.body.get("Condition").and_then(Yaml::as_str)
+                && !resolver.condition(condition, &resource.location().child("Condition"))?
+            {
+                continue;
+            }
+            let properties = resource
+                .body
+                .get("Properties")
+                .and_then(Yaml::as_mapping)
+                .cloned()
+                .unwrap_or_default();
+            state_machines.push((resource.logical_id.to_owned(), properties));
+        }
+        Ok(Self {
+            functions,
+            state_machines,
+        })
     }
 
     /// The function an ARN names (`arn:aws:lambda:...:function:<name>[:<alias or version>]`): one
@@ -122,14 +146,24 @@ impl Functions {
         })
     }
 
-    /// Every event of type `kind` (`HttpApi`, `Api`) of every SAM function.
+    /// Every event of type `kind` (`HttpApi`, `Api`) of every SAM function, then of every SAM
+    /// state machine.
     pub fn events(&self, kind: &str) -> Result<Vec<FunctionEvent<'_>>, TemplateError> {
         let mut found = Vec::new();
-        for function in &self.functions {
-            let Some(events) = function.properties.get("Events") else {
+        let sources = self
+            .functions
+            .iter()
+            .map(|f| (f.logical_id.as_str(), &f.properties, Some(f)))
+            .chain(
+                self.state_machines
+                    .iter()
+                    .map(|(id, properties)| (id.as_str(), properties, None)),
+            );
+        for (logical_id, properties, function) in sources {
+            let Some(events) = properties.get("Events") else {
                 continue;
             };
-            let events_at = function.property_location("Events");
+            let events_at = Location::new(logical_id, "Events");
             let events = events.as_mapping().ok_or_else(|| {
                 TemplateError::invalid(&events_at, "expected a mapping of events")
             })?;
@@ -140,6 +174,7 @@ impl Functions {
                 let name = name.as_str().unwrap_or("?");
                 found.push(FunctionEvent {
                     function,
+                    source: logical_id,
                     properties: event.get("Properties").and_then(Yaml::as_mapping),
                     at: events_at.child(name).child("Properties"),
                 });
@@ -197,7 +232,10 @@ impl Functions {
 
 /// One event of a function.
 pub(super) struct FunctionEvent<'f> {
-    pub function: &'f Function,
+    /// The function the event invokes; `None` for a state machine's.
+    pub function: Option<&'f Function>,
+    /// The logical id of the function or state machine.
+    pub source: &'f str,
     pub properties: Option<&'f Mapping>,
     /// `Resources.<Fn>.Properties.Events.<Name>.Properties`, for errors.
     pub at: Location,
@@ -206,6 +244,23 @@ pub(super) struct FunctionEvent<'f> {
 impl<'f> FunctionEvent<'f> {
     pub fn property(&self, key: &str) -> Option<&'f Yaml> {
         self.properties.and_then(|p| p.get(key))
+    }
+
+    /// The route's integration: the function with `payload` and `timeout`, or what a state
+    /// machine's event makes (SAM's `aws` integration calling StartExecution), which cannot run
+    /// locally.
+    pub fn integration(&self, payload: PayloadVersion, timeout: Duration) -> Integration {
+        match self.function {
+            Some(function) => Integration::Lambda(LambdaIntegration {
+                function: function.target.clone(),
+                payload,
+                timeout,
+            }),
+            None => Integration::Unavailable(format!(
+                "a Step Functions StartExecution integration (state machine {})",
+                self.source
+            )),
+        }
     }
 }
 

@@ -38,7 +38,7 @@ use crate::{
     authorizer::lambda::{Flavor, LambdaConfig},
     model::{
         Api, ApiKind, AuthorizerConfig, CorsConfig, GatewayResponse, IdentitySource, Integration,
-        LambdaIntegration, MockResponse, PayloadVersion, Stage,
+        MockResponse, PayloadVersion, Stage,
     },
 };
 
@@ -670,16 +670,15 @@ fn add_rest_event(
         &event_string(cx, event, "Method")?
             .ok_or_else(|| TemplateError::invalid(&event.at.child("Method"), "missing"))?,
     );
-    let integration = Integration::Lambda(LambdaIntegration {
-        function: event.function.target.clone(),
-        payload: PayloadVersion::V1,
-        timeout: integration_timeout(
+    let integration = event.integration(
+        PayloadVersion::V1,
+        integration_timeout(
             &cx.resolver,
             event.property("TimeoutInMillis"),
             &event.at.child("TimeoutInMillis"),
             max_integration_timeout(ApiKind::Rest),
         )?,
-    });
+    );
     let auth = event.property("Auth");
     let override_auth = match auth.and_then(|a| a.get("OverrideApiAuth")) {
         Some(value) => cx
@@ -860,16 +859,15 @@ fn add_http_event(
             openapi::payload_version(&cx.resolver.eval_string(value, &at)?, &at)?
         }
     };
-    let integration = Integration::Lambda(LambdaIntegration {
-        function: event.function.target.clone(),
+    let integration = event.integration(
         payload,
-        timeout: integration_timeout(
+        integration_timeout(
             &cx.resolver,
             event.property("TimeoutInMillis"),
             &event.at.child("TimeoutInMillis"),
             max_integration_timeout(ApiKind::Http),
         )?,
-    });
+    );
     let security = http_event_security(cx, api, event)?;
     match definition.operation_mut(&path, &method) {
         Some(_) if managed => {
