@@ -74,6 +74,9 @@ pub(super) fn read(
         }
     }
     let mut definition = Definition::new(kind);
+    if body.get(VALIDATOR).is_some() {
+        cx.warnings.push(not_validated(&at.child(VALIDATOR)));
+    }
     let schemes_at = |key: &str| at.child(key);
     let schemes = match body
         .get("components")
@@ -134,6 +137,16 @@ pub(super) fn read(
             api_key_source(cx, source, &at.child("x-amazon-apigateway-api-key-source"))?;
     }
     Ok(definition)
+}
+
+const VALIDATOR: &str = "x-amazon-apigateway-request-validator";
+
+/// The warning for a request validator: not emulated (chosen: validation is no authorization;
+/// the route is served, and what AWS would refuse with a 400 reaches the function).
+pub(super) fn not_validated(at: &Location) -> String {
+    format!(
+        "{at}: request validation is not emulated: requests API Gateway would refuse (400 Invalid request body / Missing required request parameters) reach the function"
+    )
 }
 
 /// `HEADER` or `AUTHORIZER` (`x-amazon-apigateway-api-key-source`, `ApiKeySourceType`).
@@ -202,6 +215,9 @@ fn read_path(
             Some(security) => Some(read_security(cx, security, &op_at.child("security"))?),
             None => None,
         };
+        if operation.get(VALIDATOR).is_some() {
+            cx.warnings.push(not_validated(&op_at.child(VALIDATOR)));
+        }
         if definition.operation(&path, &method).is_some() {
             return Err(TemplateError::invalid(
                 &op_at,

@@ -351,6 +351,11 @@ fn rest_method(
     {
         security.push(Requirement::new(API_KEY, Vec::new()));
     }
+    if method.property("RequestValidatorId").is_some() {
+        cx.warnings.push(openapi::not_validated(
+            &method.property_location("RequestValidatorId"),
+        ));
+    }
     let integration = match method.property("Integration") {
         Some(integration) => Some(raw_integration(
             cx,

@@ -663,6 +663,11 @@ fn add_rest_event(
     (managed, merge): (bool, bool),
     warnings: &mut Vec<String>,
 ) -> Result<(), TemplateError> {
+    for key in ["RequestModel", "RequestParameters"] {
+        if event.property(key).is_some() {
+            warnings.push(openapi::not_validated(&event.at.child(key)));
+        }
+    }
     let path = event_string(cx, event, "Path")?
         .ok_or_else(|| TemplateError::invalid(&event.at.child("Path"), "missing"))?;
     validate_path(&path, &event.at.child("Path"))?;
