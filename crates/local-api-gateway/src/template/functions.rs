@@ -174,7 +174,6 @@ impl Functions {
                 let name = name.as_str().unwrap_or("?");
                 found.push(FunctionEvent {
                     function,
-                    source: logical_id,
                     properties: event.get("Properties").and_then(Yaml::as_mapping),
                     at: events_at.child(name).child("Properties"),
                 });
@@ -234,8 +233,6 @@ impl Functions {
 pub(super) struct FunctionEvent<'f> {
     /// The function the event invokes; `None` for a state machine's.
     pub function: Option<&'f Function>,
-    /// The logical id of the function or state machine.
-    pub source: &'f str,
     pub properties: Option<&'f Mapping>,
     /// `Resources.<Fn>.Properties.Events.<Name>.Properties`, for errors.
     pub at: Location,
@@ -247,18 +244,23 @@ impl<'f> FunctionEvent<'f> {
     }
 
     /// The route's integration: the function with `payload` and `timeout`, or what a state
-    /// machine's event makes (SAM's `aws` integration calling StartExecution), which cannot run
-    /// locally.
-    pub fn integration(&self, payload: PayloadVersion, timeout: Duration) -> Integration {
+    /// machine's event makes (SAM's `aws` integration calling StartExecution in `region`), which
+    /// cannot run locally.
+    pub fn integration(
+        &self,
+        payload: PayloadVersion,
+        timeout: Duration,
+        region: &str,
+    ) -> Integration {
         match self.function {
             Some(function) => Integration::Lambda(LambdaIntegration {
                 function: function.target.clone(),
                 payload,
                 timeout,
             }),
+            // Worded as the raw reader words SAM's translation of it.
             None => Integration::Unavailable(format!(
-                "a Step Functions StartExecution integration (state machine {})",
-                self.source
+                "an AWS service integration (arn:aws:apigateway:{region}:states:action/StartExecution)"
             )),
         }
     }

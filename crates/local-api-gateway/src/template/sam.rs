@@ -683,6 +683,7 @@ fn add_rest_event(
             &event.at.child("TimeoutInMillis"),
             max_integration_timeout(ApiKind::Rest),
         )?,
+        &cx.resolver.values().region,
     );
     let auth = event.property("Auth");
     let override_auth = match auth.and_then(|a| a.get("OverrideApiAuth")) {
@@ -872,6 +873,7 @@ fn add_http_event(
             &event.at.child("TimeoutInMillis"),
             max_integration_timeout(ApiKind::Http),
         )?,
+        &cx.resolver.values().region,
     );
     let security = http_event_security(cx, api, event)?;
     match definition.operation_mut(&path, &method) {
