@@ -147,7 +147,7 @@ delete: $(TOOLS)/sam/.installed ## Delete the deployed stack
 
 # ---- checks ------------------------------------------------------------------------------------
 
-test: lint deploy-check unit emulator-test e2e browser-test sam-build bench-smoke audit ## Everything CI runs
+test: lint deploy-check corpus-check unit emulator-test e2e browser-test sam-build bench-smoke audit ## Everything CI runs
 
 lint: template-check web-lint ## fmt, clippy, the template checks, the web app's type check and build
 	cargo fmt --all --check
