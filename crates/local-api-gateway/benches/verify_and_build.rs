@@ -1,6 +1,7 @@
 //! In-process cost of what the local gateway adds per request, for each API kind: authorize the
 //! token (cached key) and build the event, serialized as it is sent. HTTP API: JWT authorizer and
-//! payload 2.0; REST API: Cognito authorizer and payload 1.0.
+//! payload 2.0; REST API: Cognito authorizer and payload 1.0; each with a Lambda authorizer too
+//! (REST TOKEN, HTTP REQUEST 2.0), cached by token, against a function answering in process.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 #[path = "../tests/suite/support/keys.rs"]
@@ -10,33 +11,26 @@ use std::{
     collections::BTreeMap,
     hint::black_box,
     sync::Arc,
-    time::{SystemTime, UNIX_EPOCH},
+    time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
 use axum::http::{HeaderMap, HeaderValue, Method};
 use criterion::{Criterion, criterion_group, criterion_main};
-use jsonwebtoken::jwk::JwkSet;
 use local_api_gateway::{
     authorizer::{
         AuthRequest, Authorizer, AuthorizerConfig, Grant, IdentitySource, RequestEvents, Services,
-        cognito::CognitoConfig, jwt::JwtConfig,
+        cognito::CognitoConfig,
+        jwt::JwtConfig,
+        lambda::{Flavor, LambdaConfig},
     },
     event::{EventContext, PayloadVersion, RequestParts, v1, v2},
-    invoke::{Invoke, InvokeError},
-    keys::{FetchError, FetchJwks, KeyCache},
+    invoke::{FunctionTarget, Invoke, InvokeError},
+    keys::KeyCache,
     verify::{Verifier, bearer_token},
 };
 use serde_json::json;
 
 const ISSUER: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_BENCH";
-
-struct StaticJwks(JwkSet);
-
-impl FetchJwks for StaticJwks {
-    async fn fetch(&self, _: &str) -> Result<JwkSet, FetchError> {
-        Ok(self.0.clone())
-    }
-}
 
 /// The JWT and Cognito authorizers build no request events.
 struct NoEvents;
@@ -47,17 +41,33 @@ impl RequestEvents for NoEvents {
     }
 }
 
-/// The JWT and Cognito authorizers invoke nothing.
-struct NoFunctions;
+/// The Lambda authorizer's function, answering in process: an Allow for the stage, with a
+/// context (the JWT and Cognito authorizers invoke nothing).
+struct AllowFunction(Vec<u8>);
 
-impl Invoke for NoFunctions {
+impl AllowFunction {
+    fn new() -> Self {
+        Self(
+            serde_json::to_vec(&json!({
+                "principalId": "user-a",
+                "policyDocument": {"Version": "2012-10-17", "Statement": [{
+                    "Action": "execute-api:Invoke", "Effect": "Allow",
+                    "Resource": "arn:aws:execute-api:us-east-1:123456789012:local/dev/*"}]},
+                "context": {"sub": "7d8ca528", "username": "user-a", "groups": "admin,dev"},
+            }))
+            .unwrap(),
+        )
+    }
+}
+
+impl Invoke for AllowFunction {
     async fn invoke(
         &self,
         _: &str,
         _: Vec<u8>,
         _: std::time::Duration,
     ) -> Result<Vec<u8>, InvokeError> {
-        Err(InvokeError::NoSuchFunction("none".into()))
+        Ok(self.0.clone())
     }
 }
 
@@ -66,7 +76,9 @@ fn bench(c: &mut Criterion) {
         .build()
         .unwrap();
     let key = keys::issuer_key();
-    let key_cache = Arc::new(KeyCache::new(StaticJwks(keys::jwks(&[key]))));
+    let key_cache = Arc::new(KeyCache::new(keys::Shared(keys::MemoryJwks::new(Some(
+        keys::jwks(&[key]),
+    )))));
     let verifier = Verifier::new(Arc::clone(&key_cache));
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -125,22 +137,46 @@ fn bench(c: &mut Criterion) {
         },
     };
     let identity = IdentitySource::Header("authorization".into());
+    let function = FunctionTarget {
+        logical_id: "Authorizer".into(),
+        name: "authorizer".into(),
+        timeout: Duration::from_secs(3),
+    };
+    let lambda = |flavor| {
+        AuthorizerConfig::Lambda(LambdaConfig {
+            function: function.clone(),
+            flavor,
+            identity: vec![identity.clone()],
+            ttl: Duration::from_secs(300),
+        })
+    };
     let kinds = [
         (
             "http",
-            Authorizer::new(AuthorizerConfig::Jwt(JwtConfig {
+            AuthorizerConfig::Jwt(JwtConfig {
                 issuer: ISSUER.into(),
                 audience: vec!["client".into()],
                 identity: identity.clone(),
-            })),
+            }),
         ),
         (
             "rest",
-            Authorizer::new(AuthorizerConfig::Cognito(CognitoConfig {
+            AuthorizerConfig::Cognito(CognitoConfig {
                 issuers: vec![ISSUER.into()],
                 audience_pattern: None,
-                identity,
-            })),
+                identity: identity.clone(),
+            }),
+        ),
+        (
+            "rest-lambda-token",
+            lambda(Flavor::Token { validation: None }),
+        ),
+        (
+            "http-lambda-request",
+            lambda(Flavor::Http {
+                payload: PayloadVersion::V2,
+                simple_responses: false,
+            }),
         ),
     ];
     let auth_request = AuthRequest {
@@ -166,10 +202,13 @@ fn bench(c: &mut Criterion) {
     group.bench_function("bearer_token", |b| {
         b.iter(|| bearer_token(Some(black_box(&header))).unwrap().len())
     });
-    for (kind, authorizer) in &kinds {
+    let allow = AllowFunction::new();
+    for (kind, config) in &kinds {
+        let authorizer = Authorizer::new(config.clone());
+        let is_lambda = matches!(config, AuthorizerConfig::Lambda(_));
         let services = Services {
             verifier: &verifier,
-            invoker: &NoFunctions,
+            invoker: &allow,
             credentials: &[],
             region: "us-east-1",
         };
@@ -181,7 +220,7 @@ fn bench(c: &mut Criterion) {
         };
         let build = |grant: &Grant| {
             let authorizer = grant.context.clone().unwrap();
-            if *kind == "http" {
+            if kind.starts_with("http") {
                 serde_json::to_vec(&v2::build_event(
                     &request,
                     &context("GET /hello", authorizer),
@@ -196,23 +235,33 @@ fn bench(c: &mut Criterion) {
             .unwrap()
         };
         let grant = runtime.block_on(authorize());
-        // A token this verifier has not seen: decode, RSA signature, claims (keys cached).
+        // A token not seen before: decode, RSA signature, claims (keys cached); for a Lambda
+        // authorizer, its event, the in-process function's answer read and decided.
         group.bench_function(format!("{kind}/authorize_first_seen"), |b| {
             b.to_async(&runtime).iter(|| async {
                 let fresh = Verifier::new(Arc::clone(&key_cache));
                 let services = Services {
                     verifier: &fresh,
-                    invoker: &NoFunctions,
+                    invoker: &allow,
                     credentials: &[],
                     region: "us-east-1",
                 };
-                authorizer
-                    .authorize(&[], black_box(&auth_request), &services)
-                    .await
-                    .unwrap()
+                if is_lambda {
+                    let uncached = Authorizer::new(config.clone());
+                    uncached
+                        .authorize(&[], black_box(&auth_request), &services)
+                        .await
+                        .unwrap()
+                } else {
+                    authorizer
+                        .authorize(&[], black_box(&auth_request), &services)
+                        .await
+                        .unwrap()
+                }
             })
         });
-        // The same token again, as a client sends it: claims re-checked, signature remembered.
+        // The same token again, as a client sends it: claims re-checked, signature remembered;
+        // for a Lambda authorizer, its cached answer decided again for this method.
         group.bench_function(format!("{kind}/authorize"), |b| {
             b.to_async(&runtime).iter(authorize)
         });
