@@ -20,12 +20,27 @@ use local_api_gateway::{
 };
 use tracing_subscriber::EnvFilter;
 
-/// Serves every API of a SAM template locally (HTTP APIs and REST APIs, however the template
-/// declares them), with their authorizers enforced: JWT and Cognito user pool authorizers verify
-/// tokens against the issuers' keys. Functions run behind a Lambda Invoke API endpoint
-/// (`cargo lambda watch`, or `sam local start-lambda` for other runtimes).
+/// Serves every API of a SAM template locally, with its authorizers enforced as API Gateway
+/// enforces them.
+///
+/// Reads the template itself: SAM's APIs and events (as the SAM translator builds them), OpenAPI
+/// bodies, raw AWS::ApiGateway* / AWS::ApiGatewayV2* resources. Each API gets its own port.
+/// Functions (and Lambda authorizers) are invoked through a Lambda Invoke API endpoint: `cargo
+/// lambda watch`, or `sam local start-lambda` for other runtimes.
+///
+/// Authorizers, enforced locally:
+///   JWT (HTTP API): signature by the issuer's keys, iss, aud/client_id, route scopes;
+///   Cognito user pools (REST API): the pools' keys, ID or access token by method scopes;
+///   Lambda TOKEN / REQUEST (REST), REQUEST 1.0 / 2.0 (HTTP): the function's policy or
+///     isAuthorized, cached by identity for ReauthorizeEvery;
+///   AWS_IAM: a Signature Version 4 by the credentials given (--iam-*; IAM policies are not
+///     evaluated);
+///   API keys (REST): x-api-key, or the authorizer's usageIdentifierKey, in a usage plan of the
+///     stage.
+/// What it refuses to serve, and every choice where AWS's documentation is silent:
+/// crates/local-api-gateway/README.md.
 #[derive(Parser)]
-#[command(version, about)]
+#[command(version, verbatim_doc_comment)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -155,10 +170,13 @@ struct ServeArgs {
 /// (`eval "$(aws configure export-credentials --format env)"` exports a profile's).
 #[derive(Args)]
 struct IamArgs {
+    /// The access key id whose signatures AWS_IAM routes accept.
     #[arg(long, env = "AWS_ACCESS_KEY_ID", hide_env_values = true)]
     iam_access_key_id: Option<String>,
+    /// Its secret access key.
     #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
     iam_secret_access_key: Option<String>,
+    /// Its session token, for temporary credentials.
     #[arg(long, env = "AWS_SESSION_TOKEN", hide_env_values = true)]
     iam_session_token: Option<String>,
 }
