@@ -6,13 +6,9 @@
 //! AWS documents them; where the documentation is silent, the module's header says what was
 //! chosen.
 //!
-//! | type | module | API | decides with |
-//! |---|---|---|---|
-//! | JWT | [`jwt`] | HTTP | the issuer's keys: signature, `iss`, `aud`/`client_id`, route scopes |
-//! | Cognito user pools | [`cognito`] | REST | the pools' keys: signature, token type by method scopes |
-//! | Lambda TOKEN / REQUEST | [`lambda`] | REST, HTTP | a function's answer: an IAM policy ([`policy`]) or `isAuthorized`; cached by identity |
-//! | `AWS_IAM` | [`iam`] | REST, HTTP | a Signature Version 4 by known credentials |
-//! | API keys | [`api_key`] | REST | `x-api-key` (or the authorizer's `usageIdentifierKey`) in a usage plan of the stage; after the authorizer |
+//! Modules: [`jwt`] (HTTP API JWT), [`cognito`] (REST Cognito user pools), [`lambda`] and
+//! [`policy`] (Lambda TOKEN / REQUEST and the IAM policies they answer), [`iam`] (`AWS_IAM`),
+//! [`api_key`] (REST API keys). What each enforces and answers: the crate README's table.
 
 pub mod api_key;
 pub mod cognito;
