@@ -30,7 +30,7 @@ use local_api_gateway::{
 };
 use serde_json::json;
 
-const ISSUER: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_BENCH";
+use keys::{CLIENT, ISSUER};
 
 /// The JWT and Cognito authorizers build no request events.
 struct NoEvents;
@@ -86,7 +86,7 @@ fn bench(c: &mut Criterion) {
         .as_secs();
     // A Cognito-sized ID token.
     let token = key.sign(&json!({
-        "sub": "7d8ca528-4931-4254-9273-ea5ee853f271", "aud": "client", "iss": ISSUER,
+        "sub": "7d8ca528-4931-4254-9273-ea5ee853f271", "aud": CLIENT, "iss": ISSUER,
         "token_use": "id", "cognito:username": "user-a", "email": "usera@example.com",
         "email_verified": true, "cognito:groups": ["admin", "dev"], "auth_time": now,
         "iat": now, "exp": now + 3600, "jti": "2b9d3f0e-7c6a-4b1e-9f57-0d6c1e2a3b4c",
@@ -155,7 +155,7 @@ fn bench(c: &mut Criterion) {
             "http",
             AuthorizerConfig::Jwt(JwtConfig {
                 issuer: ISSUER.into(),
-                audience: vec!["client".into()],
+                audience: vec![CLIENT.into()],
                 identity: identity.clone(),
             }),
         ),

@@ -8,6 +8,12 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header, jwk::JwkSet};
 use rsa::{RsaPrivateKey, pkcs1::EncodeRsaPrivateKey, traits::PublicKeyParts};
 use serde_json::{Value, json};
 
+/// The test identities, for the tests and the benchmark: one user pool, its issuer, one app
+/// client.
+pub const POOL: &str = "us-east-1_TEST";
+pub const ISSUER: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_TEST";
+pub const CLIENT: &str = "client-1";
+
 pub struct TestKey {
     pub kid: &'static str,
     pub private: RsaPrivateKey,

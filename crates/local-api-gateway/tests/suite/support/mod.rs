@@ -28,16 +28,14 @@ use local_api_gateway::{
 };
 use serde_json::Value;
 
-pub use keys::{MemoryJwks, Shared, issuer_key, jwks, now, other_key, unsigned_token};
+pub use keys::{
+    CLIENT, ISSUER, MemoryJwks, POOL, Shared, issuer_key, jwks, now, other_key, unsigned_token,
+};
 
 /// The project's own template.
 pub const TEMPLATE: &str =
     include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml"));
 
-/// The test identities: one user pool, its issuer, one app client.
-pub const POOL: &str = "us-east-1_TEST";
-pub const ISSUER: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_TEST";
-pub const CLIENT: &str = "client-1";
 pub const ACCOUNT: &str = "123456789012";
 
 /// The local ids of the template's pool and client.
