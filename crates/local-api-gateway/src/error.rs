@@ -4,7 +4,7 @@
 
 use axum::{
     body::Body,
-    http::{HeaderValue, Response, StatusCode, header},
+    http::{Response, StatusCode},
 };
 use serde::Serialize;
 
@@ -87,10 +87,7 @@ pub fn build_response(status: u16, headers: &[(String, String)], body: Vec<u8>) 
     *response.status_mut() =
         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     for (name, value) in headers {
-        if let (Ok(name), Ok(value)) = (
-            header::HeaderName::try_from(name.as_str()),
-            HeaderValue::try_from(value.as_str()),
-        ) {
+        if let Some((name, value)) = crate::wire::header(name, value) {
             response.headers_mut().append(name, value);
         }
     }

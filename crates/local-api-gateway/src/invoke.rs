@@ -104,26 +104,22 @@ impl Invoke for LambdaInvokeClient {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         let mut response = response;
-        let mut body = Vec::new();
-        loop {
-            match response.chunk().await {
-                Ok(Some(chunk)) if body.len() + chunk.len() > MAX_RESULT_BYTES => {
-                    return Err(InvokeError::FunctionError {
-                        error_type: "Function.ResponseSizeTooLarge".into(),
-                        message: None,
-                    });
-                }
-                Ok(Some(chunk)) => body.extend_from_slice(&chunk),
-                Ok(None) => break,
-                Err(err) if err.is_timeout() => return Err(InvokeError::Timeout(timeout)),
-                Err(err) => {
-                    return Err(InvokeError::Unreachable {
-                        endpoint: self.endpoint.clone(),
-                        reason: root_cause(&err),
-                    });
-                }
+        let body = match crate::wire::read_capped(&mut response, MAX_RESULT_BYTES).await {
+            Ok(Some(body)) => body,
+            Ok(None) => {
+                return Err(InvokeError::FunctionError {
+                    error_type: "Function.ResponseSizeTooLarge".into(),
+                    message: None,
+                });
             }
-        }
+            Err(err) if err.is_timeout() => return Err(InvokeError::Timeout(timeout)),
+            Err(err) => {
+                return Err(InvokeError::Unreachable {
+                    endpoint: self.endpoint.clone(),
+                    reason: root_cause(&err),
+                });
+            }
+        };
         // The real Invoke API answers 200 with X-Amz-Function-Error; `cargo lambda watch`
         // answers 500 with the error document, and 404 for a function it does not know.
         if status == reqwest::StatusCode::NOT_FOUND {

@@ -405,13 +405,10 @@ impl HttpJwksFetcher {
         {
             return Err(too_large());
         }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| http(error_chain(&e)))? {
-            if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
-                return Err(too_large());
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let body = crate::wire::read_capped(&mut response, MAX_DOCUMENT_BYTES)
+            .await
+            .map_err(|e| http(error_chain(&e)))?
+            .ok_or_else(too_large)?;
         serde_json::from_slice(&body).map_err(|e| FetchError::Invalid {
             url: url.to_owned(),
             reason: e.to_string(),

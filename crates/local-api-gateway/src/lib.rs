@@ -23,3 +23,4 @@ pub mod router;
 pub mod server;
 pub mod template;
 pub mod verify;
+mod wire;

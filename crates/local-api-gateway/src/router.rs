@@ -3,9 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use percent_encoding::percent_decode_str;
-
 use crate::model::Route;
+use crate::wire::percent_decode as decode;
 
 /// A matched route and its decoded path parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,10 +77,6 @@ fn match_path(template: &str, path: &str) -> Option<BTreeMap<String, String>> {
             _ => return None,
         }
     }
-}
-
-fn decode(s: &str) -> String {
-    percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
 #[cfg(test)]

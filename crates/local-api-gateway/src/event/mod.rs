@@ -11,9 +11,9 @@ pub mod v2;
 use std::collections::BTreeMap;
 
 use crate::authorizer::api_key::UsedKey;
+use crate::wire::percent_decode as decode;
 use axum::http::{HeaderMap, Method};
 use base64::{Engine, engine::general_purpose::STANDARD};
-use percent_encoding::percent_decode_str;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -141,10 +141,6 @@ pub fn query_pairs(raw_query: &str) -> Vec<(String, String)> {
             (decode(key), decode(value))
         })
         .collect()
-}
-
-fn decode(s: &str) -> String {
-    percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
 /// The `Host` header's name part: `domainName`, and its first label `domainPrefix`.
@@ -279,9 +275,7 @@ fn result_body(object: &Map<String, Value>, decode: bool) -> Result<Vec<u8>, Mal
 fn check_headers(headers: &mut Vec<(String, String)>) -> Result<(), MalformedResponse> {
     headers.retain(|(name, _)| !GATEWAY_OWNED_HEADERS.contains(&name.as_str()));
     for (name, value) in headers.iter() {
-        if axum::http::HeaderName::try_from(name.as_str()).is_err()
-            || axum::http::HeaderValue::try_from(value.as_str()).is_err()
-        {
+        if crate::wire::header(name, value).is_none() {
             return Err(MalformedResponse(format!(
                 "header `{name}` is not a valid HTTP header"
             )));

@@ -4,7 +4,7 @@
 //! `DEFAULT_5XX`). CORS is whatever the routes answer (SAM's MOCK OPTIONS methods, the function's
 //! own headers): a proxy integration adds none.
 
-use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Response, StatusCode};
 
 use super::{ApiRules, RequestIds, insert};
 use crate::{
@@ -126,10 +126,7 @@ impl ApiRules for RestApi {
             HeaderValue::from_static(shape.error_type),
         );
         for (name, value) in custom.map(|c| c.headers.as_slice()).unwrap_or_default() {
-            if let (Ok(name), Ok(value)) = (
-                header::HeaderName::try_from(name.as_str()),
-                HeaderValue::try_from(value.as_str()),
-            ) {
+            if let Some((name, value)) = crate::wire::header(name, value) {
                 headers.insert(name, value);
             }
         }
