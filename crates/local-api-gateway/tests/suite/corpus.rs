@@ -16,15 +16,9 @@ use std::{
     collections::BTreeMap,
     path::{Path, PathBuf},
     sync::{Arc, Mutex},
-    time::{Duration, SystemTime},
+    time::Duration,
 };
 
-use aws_credential_types::Credentials as AwsCredentials;
-use aws_sigv4::{
-    http_request::{SignableBody, SignableRequest, SigningSettings, sign},
-    sign::v4::SigningParams,
-};
-use aws_smithy_runtime_api::client::identity::Identity;
 use axum::{body::Body, http::Request};
 use local_api_gateway::{
     authorizer::{
@@ -39,7 +33,7 @@ use local_api_gateway::{
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::support::{ACCOUNT, Answer, issuer_key, now, other_key, send, verifier};
+use crate::support::{ACCOUNT, Answer, issuer_key, now, other_key, send, sigv4, verifier};
 
 // ---- what expected.yaml says ----
 
@@ -519,38 +513,28 @@ fn known_credentials(signers: &BTreeMap<String, Signer>) -> Vec<iam::Credentials
 
 /// `request` signed for execute-api by `signer` now, as the AWS SDK for Rust signs (aws-sigv4).
 fn sign_request(request: &mut Request<Body>, body: &[u8], signer: &Signer) {
-    let identity: Identity = AwsCredentials::new(
-        &signer.access_key_id,
-        &signer.secret_access_key,
-        None,
-        None,
-        "corpus",
-    )
-    .into();
-    let params = SigningParams::builder()
-        .identity(&identity)
-        .region("us-east-1")
-        .name("execute-api")
-        .time(SystemTime::now())
-        .settings(SigningSettings::default())
-        .build()
-        .unwrap()
-        .into();
     let url = format!("http://127.0.0.1:3000{}", request.uri());
     let headers: Vec<(String, String)> = request
         .headers()
         .iter()
         .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap().to_owned()))
         .collect();
-    let signable = SignableRequest::new(
+    let headers: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let signed = sigv4::Signer::new(&signer.access_key_id, &signer.secret_access_key).headers(
         request.method().as_str(),
         &url,
-        headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
-        SignableBody::Bytes(body),
-    )
-    .unwrap();
-    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
-    instructions.apply_to_request_http1x(request);
+        &headers,
+        body,
+    );
+    for (name, value) in signed {
+        request.headers_mut().insert(
+            axum::http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            axum::http::HeaderValue::from_str(&value).unwrap(),
+        );
+    }
 }
 
 async fn request(

@@ -9,12 +9,7 @@ use std::{
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-use aws_credential_types::Credentials as AwsCredentials;
-use aws_sigv4::{
-    http_request::{PayloadChecksumKind, SignableBody, SignableRequest, SigningSettings, sign},
-    sign::v4::SigningParams,
-};
-use aws_smithy_runtime_api::client::identity::Identity;
+use aws_sigv4::http_request::{PayloadChecksumKind, SigningSettings};
 use axum::{
     body::Body,
     http::{HeaderMap, HeaderName, HeaderValue, Request},
@@ -28,7 +23,9 @@ use local_api_gateway::{
 };
 use serde_json::{Value, json};
 
-use crate::support::{ACCOUNT, Answer, NoEvents, Recorder, TestGateway, read, send, verifier};
+use crate::support::{
+    ACCOUNT, Answer, NoEvents, Recorder, TestGateway, read, send, sigv4, verifier,
+};
 
 const VECTORS: &str = include_str!("../fixtures/aws-docs/sigv4-test-suite.json");
 
@@ -403,41 +400,22 @@ fn signed_with(
     at: SystemTime,
     settings: SigningSettings,
 ) -> Request<Body> {
-    let identity: Identity = AwsCredentials::new(
-        &credentials.access_key_id,
-        &credentials.secret_access_key,
-        credentials.session_token.clone(),
-        None,
-        "test",
-    )
-    .into();
-    let params = SigningParams::builder()
-        .identity(&identity)
-        .region("us-east-1")
-        .name("execute-api")
-        .time(at)
-        .settings(settings)
-        .build()
-        .unwrap()
-        .into();
     let host = url.split('/').nth(2).unwrap();
-    let signable = SignableRequest::new(
-        method,
-        url,
-        [("host", host), ("content-type", "application/json")].into_iter(),
-        SignableBody::Bytes(body.as_bytes()),
-    )
-    .unwrap();
-    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
-    let mut request = Request::builder()
-        .method(method)
-        .uri(url)
-        .header("host", host)
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_owned()))
-        .unwrap();
-    instructions.apply_to_request_http1x(&mut request);
-    request
+    let unsigned = [("host", host), ("content-type", "application/json")];
+    let signer = sigv4::Signer {
+        at,
+        settings,
+        session_token: credentials.session_token.as_deref(),
+        ..sigv4::Signer::new(&credentials.access_key_id, &credentials.secret_access_key)
+    };
+    let mut request = Request::builder().method(method).uri(url);
+    for (name, value) in unsigned {
+        request = request.header(name, value);
+    }
+    for (name, value) in signer.headers(method, url, &unsigned, body.as_bytes()) {
+        request = request.header(name, value);
+    }
+    request.body(Body::from(body.to_owned())).unwrap()
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 //! (`stack`, for the end-to-end tests).
 
 pub mod keys;
+pub mod sigv4;
 pub mod stack;
 
 use std::{
