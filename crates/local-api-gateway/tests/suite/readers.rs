@@ -1306,3 +1306,94 @@ fn an_openapi_api_key_scheme_and_source() {
         error(&other_header)
     );
 }
+
+// ---- what `local-api-gateway routes` prints ----
+
+/// The descriptions `routes` prints, written from what the templates declare.
+#[test]
+fn routes_describe_each_authorizer_and_integration_as_declared() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/lambda-authorizer/every-authorizer.yaml");
+    let template = Template::load(&path).unwrap();
+    let read = read_apis(&template, &local_values()).unwrap();
+    let described = |api: &str, name: &str| api_of(&read, api).authorizers[name].to_string();
+    assert_eq!(
+        described("TokenApi", "Token"),
+        "Lambda TOKEN function authorizer from header authorization, cached 300 s"
+    );
+    assert_eq!(
+        described("RequestApi", "Request"),
+        "Lambda REQUEST function authorizer from header authorization, not cached"
+    );
+    assert_eq!(
+        described("SimpleApi", "Simple"),
+        "Lambda REQUEST (payload 2.0, simple responses) function simple-authorizer from header authorization, not cached"
+    );
+    assert_eq!(
+        described("PolicyApi", "Policy"),
+        "Lambda REQUEST (payload 2.0) function authorizer from header authorization, cached 300 s"
+    );
+    let hello = &api_of(&read, "TokenApi").routes[0];
+    assert_eq!(
+        hello.integration.to_string(),
+        "function hello (payload 1.0, timeout 5 s)"
+    );
+    assert_eq!(
+        api_of(&read, "RequestApi").api_keys.source.to_string(),
+        "from the x-api-key header"
+    );
+
+    let text = format!(
+        "{HEAD}Resources:\n{POOL}  Api:\n    Type: AWS::Serverless::Api\n    Properties:\n      StageName: dev\n      ApiKeySourceType: AUTHORIZER\n      Cors: \"'*'\"\n      Auth:\n        \
+         Authorizers:\n          Pools:\n            UserPoolArn: !GetAtt Pool.Arn\n            Identity:\n              ValidationExpression: '^[a-z]+$'\n          \
+         Token:\n            FunctionArn: !GetAtt Fn.Arn\n            Identity:\n              Header: X-Token\n              ValidationExpression: '^t'\n          \
+         Req:\n            FunctionArn: !GetAtt Fn.Arn\n            FunctionPayloadType: REQUEST\n            Identity:\n              QueryStrings: [q]\n              \
+         StageVariables: [v]\n              Context: [identity.sourceIp]\n  Http:\n    Type: AWS::Serverless::HttpApi\n    Properties:\n      Auth:\n        Authorizers:\n          \
+         Jwt:\n            IdentitySource: $request.header.Authorization\n            JwtConfiguration:\n              issuer: https://issuer.example\n              audience: [a, b]\n          \
+         V1:\n            FunctionArn: !GetAtt Fn.Arn\n            AuthorizerPayloadFormatVersion: '1.0'\n            Identity:\n              Headers: [X-Key]\n{}",
+        function(
+            "Fn",
+            &[
+                rest_event("A", "/a", "get", "            Auth:\n              Authorizer: Pools\n"),
+                rest_event("B", "/b", "get", "            Auth:\n              Authorizer: Token\n"),
+                rest_event("C", "/c", "get", "            Auth:\n              Authorizer: Req\n"),
+                "        D:\n          Type: HttpApi\n          Properties:\n            ApiId: !Ref Http\n            Path: /d\n            Method: get\n            Auth:\n              Authorizer: Jwt\n".to_owned(),
+                "        E:\n          Type: HttpApi\n          Properties:\n            ApiId: !Ref Http\n            Path: /e\n            Method: get\n            Auth:\n              Authorizer: V1\n".to_owned(),
+            ]
+            .concat()
+        )
+    );
+    let read = reading(&text);
+    let rest = api_of(&read, "Api");
+    assert_eq!(
+        rest.authorizers["Pools"].to_string(),
+        "Cognito user pools from header authorization: https://cognito-idp.us-east-1.amazonaws.com/Pool, aud matching ^[a-z]+$"
+    );
+    assert_eq!(
+        rest.authorizers["Token"].to_string(),
+        "Lambda TOKEN function fn from header x-token matching ^t, cached 300 s"
+    );
+    assert_eq!(
+        rest.authorizers["Req"].to_string(),
+        "Lambda REQUEST function fn from query q, stage variable v, context identity.sourceIp, cached 300 s"
+    );
+    assert_eq!(
+        rest.api_keys.source.to_string(),
+        "from the authorizer's usageIdentifierKey"
+    );
+    let preflight = rest.routes.iter().find(|r| r.method == "OPTIONS").unwrap();
+    assert_eq!(preflight.integration.to_string(), "MOCK 200");
+    let http = api_of(&read, "Http");
+    assert_eq!(
+        http.authorizers["Jwt"].to_string(),
+        "JWT from header authorization: issuer https://issuer.example, audience a b"
+    );
+    assert_eq!(
+        http.authorizers["V1"].to_string(),
+        "Lambda REQUEST (payload 1.0) function fn from header x-key, not cached"
+    );
+}
+
+fn api_of<'r>(reading: &'r Reading, id: &str) -> &'r Api {
+    api(reading, id)
+}
