@@ -163,6 +163,13 @@ emulator-test: $(TOOLS)/aws/.installed ## The Cognito emulator (SRP, managed log
 compare-emulators: $(TOOLS)/aws/.installed $(TOOLS)/ministack/.installed ## The Cognito emulator beside ministack (pinned): fidelity, ids, start time, size
 	$(TOOLS)/aws/bin/python tools/compare-emulators/compare.py --report target/compare-emulators.md
 
+# Not in make test: three tools side by side, a few minutes (docs/comparison.md). serverless-offline
+# comes from tools/compare/package-lock.json (npm ci into tools/compare/node_modules).
+compare: $(TOOLS)/aws/.installed $(TOOLS)/lambda/.installed $(TOOLS)/ministack/.installed ## The gateway beside ministack and serverless-offline (pinned): the token matrix, latency ratios
+	@[[ tools/compare/node_modules/.installed -nt tools/compare/package-lock.json ]] || \
+		{ cd tools/compare && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; }
+	$(TOOLS)/aws/bin/python tools/compare/compare.py --report target/compare/report.md
+
 e2e: $(TOOLS)/aws/.installed $(TOOLS)/lambda/.installed ## End-to-end: the real local stack and the walkthrough's aws CLI commands
 	cargo test --locked -p local-api-gateway --test suite -- --ignored --test-threads 1
 
