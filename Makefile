@@ -97,8 +97,14 @@ invoke: $(TOOLS)/lambda/.installed ## Send every events/*.json to the running wa
 
 # ---- the local stack ---------------------------------------------------------------------------
 
-local: $(TOOLS)/aws/.installed $(TOOLS)/lambda/.installed $(WEB_INSTALLED) ## Cognito, the function, both APIs and the web app, offline (COGNITO=aws: the deployed pool; Ctrl-C stops)
-	WEB=1 scripts/local-stack.sh
+# TEMPLATE=path/to/template.yaml serves another SAM template (its pools, functions and APIs); the
+# web app (WEB=1) is this project's, so it starts by default only for the project's template.
+TEMPLATE ?= template.yaml
+WEB ?= $(if $(filter template.yaml ./template.yaml,$(TEMPLATE)),1,0)
+export TEMPLATE
+
+local: $(TOOLS)/aws/.installed $(TOOLS)/lambda/.installed $(if $(filter 1,$(WEB)),$(WEB_INSTALLED)) ## Cognito, the functions, every API and the web app, offline (TEMPLATE=, COGNITO=aws; Ctrl-C stops; docs/local-stack.md)
+	WEB=$(WEB) scripts/local-stack.sh
 
 # ---- the web app -------------------------------------------------------------------------------
 
