@@ -166,6 +166,9 @@ struct Shared {
     client: Client<HttpConnector, Full<Bytes>>,
     state: Mutex<State>,
     event_arrived: Notify,
+    /// The upstream Runtime API stopped answering: `cargo lambda watch` is gone (killed outright,
+    /// it could not stop its functions), so the sandbox stops too rather than outlive it.
+    upstream_gone: Notify,
 }
 
 type Reply = Response<Full<Bytes>>;
@@ -342,12 +345,12 @@ async fn poll_upstream(shared: Arc<Shared>, headers: HeaderMap) {
             body,
         },
         Err(err) => {
-            eprintln!("lambda-sandbox: the Runtime API is unreachable: {err}");
-            Event {
-                status: StatusCode::BAD_GATEWAY,
-                headers: HeaderMap::new(),
-                body: Bytes::from_static(b"the Runtime API is unreachable"),
-            }
+            eprintln!(
+                "lambda-sandbox: the Runtime API at {} is gone ({err}): stopping",
+                shared.upstream
+            );
+            shared.upstream_gone.notify_one();
+            return;
         }
     };
     {
@@ -391,14 +394,23 @@ fn function_name(config: &Config) -> String {
 
 enum Ended {
     Exited(ExitStatus),
-    Stopped,
+    Stopped(Stop),
+}
+
+/// Why the sandbox stops.
+#[derive(Clone, Copy)]
+enum Stop {
+    /// SIGTERM or SIGINT: a reload, or the end of `cargo lambda watch`.
+    Told,
+    /// The upstream Runtime API is gone.
+    UpstreamGone,
 }
 
 /// Waits for the child to exit, or for the sandbox to be told to stop (then kills the child).
 async fn wait_child(
     child: &mut Child,
     exited: &mut tokio::signal::unix::Signal,
-    stop: &mut (impl Future<Output = ()> + Unpin),
+    stop: &mut (impl Future<Output = Stop> + Unpin),
 ) -> Ended {
     loop {
         match child.try_wait() {
@@ -406,22 +418,23 @@ async fn wait_child(
             Ok(None) => {}
             Err(err) => {
                 eprintln!("lambda-sandbox: cannot wait for the function process: {err}");
-                return Ended::Stopped;
+                let _ = child.kill();
+                return Ended::Stopped(Stop::UpstreamGone);
             }
         }
         tokio::select! {
             _ = exited.recv() => {}
-            () = &mut *stop => {
+            why = &mut *stop => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Ended::Stopped;
+                return Ended::Stopped(why);
             }
         }
     }
 }
 
 /// Runs the function until the sandbox gets SIGTERM or SIGINT (a reload or the end of `cargo
-/// lambda watch`), replacing every process that dies.
+/// lambda watch`) or the upstream Runtime API is gone, replacing every process that dies.
 pub async fn run(config: Config) -> ExitCode {
     match run_sandbox(config).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -444,6 +457,7 @@ async fn run_sandbox(config: Config) -> Result<(), String> {
         client: Client::builder(TokioExecutor::new()).build_http(),
         state: Mutex::new(State::default()),
         event_arrived: Notify::new(),
+        upstream_gone: Notify::new(),
     });
     tokio::spawn(serve(listener, Arc::clone(&shared)));
 
@@ -451,12 +465,18 @@ async fn run_sandbox(config: Config) -> Result<(), String> {
     let mut exited = signal(SignalKind::child()).map_err(|e| e.to_string())?;
     let mut terminate = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     let mut interrupt = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
+    let gone = Arc::clone(&shared);
     let mut stop = Box::pin(async move {
         tokio::select! {
-            _ = terminate.recv() => {}
-            _ = interrupt.recv() => {}
+            _ = terminate.recv() => Stop::Told,
+            _ = interrupt.recv() => Stop::Told,
+            () = gone.upstream_gone.notified() => Stop::UpstreamGone,
         }
     });
+    let stopped = |why: Stop| match why {
+        Stop::Told => Ok(()),
+        Stop::UpstreamGone => Err("stopped: its Runtime API is gone".to_owned()),
+    };
     let mut backoff = Duration::ZERO;
     loop {
         let mut child = Command::new(&config.program)
@@ -466,7 +486,7 @@ async fn run_sandbox(config: Config) -> Result<(), String> {
             .map_err(|e| format!("cannot start {}: {e}", config.program.to_string_lossy()))?;
         let status = match wait_child(&mut child, &mut exited, &mut stop).await {
             Ended::Exited(status) => status,
-            Ended::Stopped => return Ok(()),
+            Ended::Stopped(why) => return stopped(why),
         };
         let (held, handed_work) = {
             let mut state = shared.lock();
@@ -493,7 +513,7 @@ async fn run_sandbox(config: Config) -> Result<(), String> {
         if !backoff.is_zero() {
             tokio::select! {
                 () = tokio::time::sleep(backoff) => {}
-                () = &mut stop => return Ok(()),
+                why = &mut stop => return stopped(why),
             }
         }
     }

@@ -270,3 +270,48 @@ async fn a_process_that_dies_at_start_is_restarted_with_a_back_off() {
     // At 0, 250, 750 ms (then 1750): not hundreds.
     assert!((2..=4).contains(&count), "{count} starts in 1.2 s");
 }
+
+#[test]
+fn the_sandbox_stops_when_its_runtime_api_is_gone() {
+    // cargo lambda watch killed outright cannot stop its functions: they must not outlive it
+    // (nor serve the next one started on the same port). Its own runtime, so that dropping it
+    // really closes the Runtime API's listener and connections.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut api = runtime.block_on(RuntimeApi::start("orphaned")).unwrap();
+    let mut sandbox = Sandbox::start(&api, "orphaned");
+    let pid: u32 = runtime
+        .block_on(pid_of_a_fresh_call(&mut api))
+        .parse()
+        .unwrap();
+    drop(api);
+    drop(runtime);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = sandbox.child.try_wait().unwrap() {
+            assert!(!status.success(), "{status}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the sandbox outlived its Runtime API"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Its child is gone (or a zombie its dead parent left to init).
+    let gone = |pid: u32| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
+            stat.rsplit_once(')')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+        })
+    };
+    while !gone(pid) {
+        assert!(
+            Instant::now() < deadline,
+            "its function process outlived it"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
