@@ -67,14 +67,19 @@ trap ':' PIPE
 services=()       # must keep running: if one exits, the stack stops (the function endpoint restarts)
 declare -A pid_of=()
 owns_lock=0
+warm_pid=
 marked_pids() {
   grep -lsz "^LOCAL_STACK_RUN=$RUN_ID\$" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3 || true
 }
 cleanup() {
   local status=$? left deadline
-  # Nothing may interrupt the stop: a second Ctrl-C, make forwarding SIGTERM, a closed terminal.
+  # Nothing may interrupt the stop: a second Ctrl-C, make forwarding SIGTERM, a closed terminal,
+  # nor a command failing on the way (errexit would end it there).
+  stopping=1
+  set +e
   trap '' INT TERM HUP
   trap - EXIT
+  [[ -n "$warm_pid" ]] && kill "$warm_pid" 2>/dev/null
   left=$(marked_pids)
   if [[ -n "$left" ]]; then
     log "stopping"
@@ -86,6 +91,7 @@ cleanup() {
     deadline=$((SECONDS + 10))
     while left=$(marked_pids) && [[ -n "$left" ]] && ((SECONDS < deadline)); do sleep 0.05; done
     if [[ -n "$left" ]]; then
+      # shellcheck disable=SC2086 # one line
       log "killing what did not stop: $(echo $left)"
       # shellcheck disable=SC2086
       kill -KILL $left 2>/dev/null || true
@@ -98,10 +104,15 @@ cleanup() {
   fi
   exit "$status"
 }
+# A signal starts the stop once. One that comes again before the stop ignores signals (make
+# forwards the SIGTERM its process group got, microseconds later) must not exit a second time:
+# that would end the stop where it is.
+stopping=0
+on_signal() { if ((!stopping)); then stopping=1 && exit "$1"; fi; }
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
+trap 'on_signal 130' INT
+trap 'on_signal 143' TERM
+trap 'on_signal 129' HUP
 
 # start NAME COMMAND...: a service in its own process group, appending to $STATE_DIR/logs/NAME.log
 start() {
@@ -186,6 +197,7 @@ fi
 template_args=(--template "$TEMPLATE")
 # The APIs' CORS and the function's ALLOWED_ORIGIN allow the page's origin (the project's template).
 grep -q '^  AllowedOrigin:' "$TEMPLATE" && template_args+=(--parameter "AllowedOrigin=$web_origin")
+# shellcheck disable=SC2086 # PARAMETERS is a space-separated list
 for parameter in $PARAMETERS; do template_args+=(--parameter "$parameter"); done
 seed=$STATE_DIR/cognito-seed.json ids=$STATE_DIR/cognito-ids.env
 rm -f "$seed" "$ids"
@@ -210,7 +222,8 @@ if [[ "$WEB" == 1 && "$WEB_SERVE" == dev ]]; then
   # open the app as http://127.0.0.1:WEB_PORT (another origin, which the API must refuse).
   # Vite reads config.json on each request: it is written once the ids are known.
   mkdir -p "$WEB_PUBLIC_DIR"
-  start web env WEB_PUBLIC_DIR="$(realpath "$WEB_PUBLIC_DIR")" "$VITE" web --host 127.0.0.1 --port "$WEB_PORT" --strictPort
+  # Niced: its start (a second or two of CPU) must not slow the APIs' on a 2-core machine.
+  start web env WEB_PUBLIC_DIR="$(realpath "$WEB_PUBLIC_DIR")" nice -n 10 "$VITE" web --host 127.0.0.1 --port "$WEB_PORT" --strictPort
 fi
 
 # ---- build, then read the template -------------------------------------------------------------
@@ -222,11 +235,7 @@ log "building (cargo build --bins)"
 build_json=$STATE_DIR/build.json
 run cargo build --quiet --profile "$GATEWAY_PROFILE" --bins --message-format=json-render-diagnostics >"$build_json" ||
   die "the workspace does not build (above)"
-if [[ "$FUNCTION_PROFILE" != "$GATEWAY_PROFILE" ]]; then
-  run cargo build --quiet --profile "$FUNCTION_PROFILE" --bins --message-format=json-render-diagnostics >"$build_json" ||
-    die "the workspace does not build with profile $FUNCTION_PROFILE (above)"
-fi
-# The binaries built for the functions' profile: which invoke names cargo lambda watch can run.
+# The workspace's binaries: which invoke names cargo lambda watch can run.
 workspace_bins=$(grep -o '"executable":"[^"]*"' "$build_json" | sed 's|.*/||; s|"$||')
 
 if ((emulate)); then
@@ -246,6 +255,11 @@ for function in "${functions[@]}"; do
     log "warning: $function is not a binary of this workspace: cargo lambda watch cannot run it, its routes will answer as for an unreachable function"
   fi
 done
+if [[ "$FUNCTION_PROFILE" != "$GATEWAY_PROFILE" ]] && ((${#warm[@]})); then
+  # Only the functions in their own profile (`--bin` resolves features as `--bins` does).
+  run cargo build --quiet --profile "$FUNCTION_PROFILE" "${warm[@]/#/--bin=}" ||
+    die "the functions do not build with profile $FUNCTION_PROFILE (above)"
+fi
 
 # ---- the functions -----------------------------------------------------------------------------
 
@@ -257,14 +271,22 @@ start_function() {
   start function cargo lambda watch "${watch_profile[@]}" --invoke-address 127.0.0.1 --invoke-port "$FUNCTION_PORT" \
     --env-file "$STATE_DIR/function.env" --config "target.'cfg(all())'.runner=['$SANDBOX']"
   wait_for "cargo lambda watch" port_open "$FUNCTION_PORT"
-  # One invocation per function, so the first real request does not wait for a process to start.
-  # Any answer will do (the event need not suit the function): the process is up.
+  # One invocation per function, so the first real request does not wait for a process to start;
+  # in the background (wait_warm_up waits for it), while the APIs start. Any answer will do (the
+  # event need not suit the function): the process is up.
+  warm_up &
+  warm_pid=$!
+}
+warm_up() {
   local function
   for function in "${warm[@]}"; do
-    run curl -s -o /dev/null --max-time "$READY_TIMEOUT" -X POST --data-binary @events/http-api-no-authorizer.json \
-      "http://127.0.0.1:$FUNCTION_PORT/2015-03-31/functions/$function/invocations" ||
-      die "function $function did not answer its first invocation (see $STATE_DIR/logs/function.log)"
+    LOCAL_STACK_RUN=$RUN_ID curl -s -o /dev/null --max-time "$READY_TIMEOUT" -X POST \
+      --data-binary @events/http-api-no-authorizer.json \
+      "http://127.0.0.1:$FUNCTION_PORT/2015-03-31/functions/$function/invocations" || return 1
   done
+}
+wait_warm_up() {
+  wait "$warm_pid" || die "a function did not answer its first invocation (see $STATE_DIR/logs/function.log)"
 }
 start_function
 
@@ -349,6 +371,7 @@ ENV
 } >"$STATE_DIR/stack.env.new"
 
 for port in "${api_ports[@]}"; do wait_for "the API on port $port" port_open "$port"; done
+wait_warm_up
 
 if [[ "$WEB" == 1 ]]; then
   grep -q '^API_URL=' "$STATE_DIR/stack.env.new" || die "WEB=1: the web app needs an HTTP API (the project's template)"
@@ -421,6 +444,7 @@ while true; do
     services=()
     for name in "${!pid_of[@]}"; do [[ "$name" == function ]] || services+=("${pid_of[$name]}"); done
     start_function
+    wait_warm_up
     log "the function endpoint is back"
   fi
 done

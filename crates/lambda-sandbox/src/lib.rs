@@ -365,6 +365,8 @@ async fn poll_upstream(shared: Arc<Shared>, headers: HeaderMap) {
 async fn serve(listener: TcpListener, shared: Arc<Shared>) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
+            // Out of file descriptors, say: try again shortly rather than spin.
+            tokio::time::sleep(Duration::from_millis(10)).await;
             continue;
         };
         let generation = shared.lock().generation;
