@@ -38,7 +38,7 @@ export STACK STACK_NAME API COGNITO API_PORT REST_API_PORT COGNITO_PORT FUNCTION
 
 .PHONY: help tools tools-bench build test lint unit emulator-test e2e template-check deploy-check sam-build watch invoke local \
 	web-install web-lint web-dev web-config browser-test compare-emulators \
-	deploy user token call delete bench bench-smoke load audit fuzz mutants clean
+	deploy user token call delete bench bench-stack bench-smoke load audit fuzz mutants clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -243,8 +243,11 @@ audit: $(CARGO_DENY) $(ADVISORY_PREREQS) ## cargo deny: bans, licenses, sources,
 
 # ---- benchmarks --------------------------------------------------------------------------------
 
-bench: $(TOOLS)/aws/.installed $(TOOLS)/lambda/.installed $(ARM64_TARGET) $(OHA) ## Cold start, warm cost, size, local API overhead, each against a baseline (BENCHMARKS.md)
+bench: $(TOOLS)/aws/.installed $(TOOLS)/lambda/.installed $(ARM64_TARGET) $(OHA) $(WEB_INSTALLED) ## Cold start, warm cost, size, local API overhead, the local stack's start and memory, each against a baseline (BENCHMARKS.md)
 	scripts/bench.sh
+
+bench-stack: $(TOOLS)/aws/.installed $(TOOLS)/lambda/.installed $(WEB_INSTALLED) ## The local stack: start -> first 200 and memory at rest (BENCH_STACK_BEFORE=<commit>: also at that commit)
+	scripts/bench-stack.sh
 
 bench-smoke: ## The benchmark harness once, on tiny counts, with debug builds
 	cargo build --quiet --locked -p hello
