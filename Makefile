@@ -38,7 +38,7 @@ export STACK STACK_NAME API COGNITO API_PORT REST_API_PORT COGNITO_PORT FUNCTION
 
 .PHONY: help tools tools-bench build test lint unit emulator-test e2e template-check deploy-check corpus-check sam-build watch invoke local \
 	web-install web-lint web-dev web-config browser-test compare-emulators \
-	deploy user token call delete bench bench-smoke load audit fuzz mutants clean
+	deploy user token call delete bench bench-stack bench-smoke load audit fuzz mutants clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -97,8 +97,14 @@ invoke: $(TOOLS)/lambda/.installed ## Send every events/*.json to the running wa
 
 # ---- the local stack ---------------------------------------------------------------------------
 
-local: $(TOOLS)/aws/.installed $(TOOLS)/lambda/.installed $(WEB_INSTALLED) ## Cognito, the function, both APIs and the web app, offline (COGNITO=aws: the deployed pool; Ctrl-C stops)
-	WEB=1 scripts/local-stack.sh
+# TEMPLATE=path/to/template.yaml serves another SAM template (its pools, functions and APIs); the
+# web app (WEB=1) is this project's, so it starts by default only for the project's template.
+TEMPLATE ?= template.yaml
+WEB ?= $(if $(filter template.yaml ./template.yaml,$(TEMPLATE)),1,0)
+export TEMPLATE
+
+local: $(TOOLS)/aws/.installed $(TOOLS)/lambda/.installed $(if $(filter 1,$(WEB)),$(WEB_INSTALLED)) ## Cognito, the functions, every API and the web app, offline (TEMPLATE=, COGNITO=aws; Ctrl-C stops; docs/local-stack.md)
+	WEB=$(WEB) scripts/local-stack.sh
 
 # ---- the web app -------------------------------------------------------------------------------
 
@@ -251,8 +257,11 @@ audit: $(CARGO_DENY) $(ADVISORY_PREREQS) ## cargo deny: bans, licenses, sources,
 
 # ---- benchmarks --------------------------------------------------------------------------------
 
-bench: $(TOOLS)/aws/.installed $(TOOLS)/lambda/.installed $(ARM64_TARGET) $(OHA) ## Cold start, warm cost, size, local API overhead, each against a baseline (BENCHMARKS.md)
+bench: $(TOOLS)/aws/.installed $(TOOLS)/lambda/.installed $(ARM64_TARGET) $(OHA) $(WEB_INSTALLED) ## Cold start, warm cost, size, local API overhead, the local stack's start and memory, each against a baseline (BENCHMARKS.md)
 	scripts/bench.sh
+
+bench-stack: $(TOOLS)/aws/.installed $(TOOLS)/lambda/.installed $(WEB_INSTALLED) ## The local stack: start -> first 200 and memory at rest (BENCH_STACK_BEFORE=<commit>: also at that commit)
+	scripts/bench-stack.sh
 
 bench-smoke: ## The benchmark harness once, on tiny counts, with debug builds
 	cargo build --quiet --locked -p hello

@@ -7,7 +7,9 @@
 #   2. lambda-bench: cold starts, warm invocations, CPU and memory, interleaved, in rounds;
 #   3. criterion: authorizer + event building inside the local gateway, for each API kind;
 #   4. oha through the local gateway (token verified) against the function's invoke endpoint,
-#      for the HTTP API and the REST API.
+#      for the HTTP API and the REST API;
+#   5. the local stack: start -> first 200 and memory at rest (scripts/bench-stack.sh; with
+#      BENCH_STACK_BEFORE=<commit>, also the stack of that commit, in the same run).
 # BENCH_BEFORE=<commit> adds, in the same run, the local gateway of an earlier commit (built in a
 # git worktree under target/bench/): its criterion figures and its HTTP API over loopback.
 #
@@ -15,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-: "${ROUNDS:=3}" "${COLD_STARTS:=50}" "${WARM_INVOCATIONS:=10000}"
+: "${ROUNDS:=3}" "${COLD_STARTS:=50}" "${WARM_INVOCATIONS:=10000}" "${BENCH_STACK_BEFORE:=}"
 : "${LOAD_REQUESTS:=5000}" "${LOAD_ROUNDS:=3}" "${LOAD_SECONDS_MAX:=120}"
 OUT=target/bench
 PYTHON=.tools/aws/bin/python
@@ -95,3 +97,6 @@ criterion_median_us() {
 
 log "oha: through the local gateway vs straight to the invoke endpoint"
 BEFORE_GATEWAY=$before_gateway scripts/bench-gateway.sh | tee "$OUT/gateway.md"
+
+log "the local stack: start -> first 200, memory at rest (BENCH_STACK_BEFORE=$BENCH_STACK_BEFORE)"
+scripts/bench-stack.sh

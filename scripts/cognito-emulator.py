@@ -3,11 +3,14 @@
 Run in place of `moto_server`, with the same arguments:
 
     .tools/aws/bin/python scripts/cognito-emulator.py -H 127.0.0.1 -p 9229 [--movable-clock]
+        [--seed SEED.json --seed-ids IDS.env [--seed-region R] [--no-seed-users]]
 
 Managed login (the user pool domain's OAuth 2.0 endpoints: /oauth2/authorize, /login,
 /oauth2/token, ...) is served on the same origin by `cognito_managed_login.py`, next to this file.
 `--movable-clock` (tests only) adds POST /_emulator/clock (form `advance=<seconds>`), which moves
-the clock of codes, sessions and tokens forward. The whole story: docs/cognito-emulator.md.
+the clock of codes, sessions and tokens forward. `--seed` creates a template's user pools, app
+clients and the walkthrough's user in this process before the server starts (`cognito_seed.py`).
+The whole story: docs/cognito-emulator.md.
 
 moto 5.2's USER_SRP_AUTH is a stub: it answers with a random SALT and SRP_B, never checks the
 password proof (any password signs in), and hands out the user's `sub` as USER_ID_FOR_SRP, which
@@ -30,6 +33,7 @@ rely on); only the server's half of the exchange is written here. Nothing here l
 a token or a proof.
 """
 
+import argparse
 import base64
 import hashlib
 import hmac
@@ -241,15 +245,29 @@ def install() -> None:
     CognitoIdpResponse.revoke_token = revoke_token
 
 
+def emulator_arguments(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    """This emulator's own options; the rest go to moto's server."""
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    parser.add_argument("--movable-clock", action="store_true")
+    parser.add_argument("--seed", help="a `local-api-gateway cognito-seed` document: its pools are created at start")
+    parser.add_argument("--seed-ids", help="where to write the created ids (ID_<LogicalId>=<id> lines)")
+    parser.add_argument("--seed-region", default=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+    parser.add_argument("--seed-timeout", type=float, default=120.0, help="seconds to wait for the --seed file")
+    parser.add_argument("--no-seed-users", action="store_true", help="create no user in the seeded pools")
+    return parser.parse_known_args(argv)
+
+
 if __name__ == "__main__":
     import cognito_managed_login  # next to this script, on sys.path when run as a script
+    import cognito_seed
 
     missing = cognito_managed_login.missing_moto_internals()
     if missing:
         sys.exit("cognito-emulator: this moto lacks what the emulator builds on (see MOTO_INTERNALS in "
                  "cognito_managed_login.py): " + ", ".join(missing))
     install()
-    args = sys.argv[1:]
-    movable_clock = "--movable-clock" in args
-    cognito_managed_login.install(movable_clock=movable_clock)
-    sys.exit(moto_server_main([a for a in args if a != "--movable-clock"]))
+    options, moto_args = emulator_arguments(sys.argv[1:])
+    cognito_managed_login.install(movable_clock=options.movable_clock)
+    # Before the server listens: once it answers, the pools are there.
+    cognito_seed.seed_from_args(options)
+    sys.exit(moto_server_main(moto_args))

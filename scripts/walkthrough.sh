@@ -8,12 +8,15 @@
 #                          (TOKEN_USE=access for the access token)
 #   walkthrough.sh call    GET /hello without a token, then with `Authorization: Bearer <ID token>`
 #
+# With a local stack of another template: USER_POOL=<LogicalId> [USER_POOL_CLIENT=<LogicalId>]
+# picks one of its pools (default: the template's UserPool, else its first pool).
 # The password comes from USER_PASSWORD or a silent prompt; only the emulated pool has a default.
 # It reaches the aws CLI through a --cli-input-json file only this user can read (removed on
 # exit), never on a command line.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+USERNAME_GIVEN=${USERNAME:-}
 : "${STACK:=aws}" "${STACK_NAME:=hello-api}" "${USERNAME:=user-a}" "${EMAIL:=usera@example.com}" "${TOKEN_USE:=id}"
 : "${API:=http}"
 AWS=${AWS:-.tools/aws/bin/aws}
@@ -30,6 +33,18 @@ load_stack() {
       [[ -f "${STACK_ENV:-.local/stack.env}" ]] || die "no local stack is running (start it with: make local)"
       # shellcheck disable=SC1091
       source "${STACK_ENV:-.local/stack.env}"
+      # Another pool of the template (make local TEMPLATE=...): USER_POOL=<its logical id>, and
+      # USER_POOL_CLIENT=<a client's logical id> (default: the pool's first client).
+      if [[ -n "${USER_POOL:-}" ]]; then
+        local id_var=ID_$USER_POOL clients_var=CLIENTS_$USER_POOL user_var=USERNAME_$USER_POOL client client_var
+        [[ -n "${!id_var:-}" ]] || die "the local stack has no user pool $USER_POOL (its stack.env lists ID_<LogicalId> lines)"
+        client=${USER_POOL_CLIENT:-${!clients_var:-}}
+        client=${client%%,*} client_var=ID_${client%%,*}
+        [[ -n "$client" && -n "${!client_var:-}" ]] || die "no app client of $USER_POOL in the local stack (USER_POOL_CLIENT=<LogicalId>)"
+        USER_POOL_ID=${!id_var} USER_POOL_CLIENT_ID=${!client_var}
+        # The pool's user: user-a, or its email where the pool signs in by email.
+        [[ -n "$USERNAME_GIVEN" || -z "${!user_var:-}" ]] || USERNAME=${!user_var}
+      fi
       if [[ -n "${COGNITO_ENDPOINT:-}" ]]; then
         endpoint=(--endpoint-url "$COGNITO_ENDPOINT")
         export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local

@@ -2,7 +2,8 @@
 //! handling of each is tested against the real `cargo lambda watch` and runtime:
 //! - `/fault/error`: the handler returns an error (Lambda: a function error);
 //! - `/fault/malformed`: the result is not a valid API Gateway response;
-//! - `/fault/slow`: answers after 3 s, longer than its `Timeout`;
+//! - `/fault/slow`: answers after 3 s (longer than its `Timeout` in the fault tests), and says on
+//!   stderr when it starts;
 //! - `/fault/crash`: the process exits in the middle of the invocation;
 //! - anything else: a valid 200.
 //!
@@ -25,6 +26,8 @@ async fn handle(event: LambdaEvent<Value>) -> Result<Value, Error> {
         "error" => Err("failing on purpose".into()),
         "malformed" => Ok(json!({"statusCode": "not a number", "body": 42})),
         "slow" => {
+            // What a test waits for before it kills the process mid-invocation.
+            eprintln!("fault-function: slow invocation started");
             tokio::time::sleep(std::time::Duration::from_secs(3)).await;
             Ok(json!({"statusCode": 200, "body": "too late"}))
         }

@@ -147,12 +147,7 @@ impl Stack {
                 env_file.exists()
             },
         );
-        stack.env = fs::read_to_string(&env_file)
-            .unwrap()
-            .lines()
-            .filter_map(|line| line.split_once('='))
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect();
+        stack.env = read_env(&env_file);
         stack
     }
 
@@ -203,13 +198,7 @@ impl Stack {
 
     /// Like [`Stack::aws`], asserting success and returning stdout, trimmed.
     pub fn aws_ok(&self, args: &[&str]) -> String {
-        let out = self.aws(args);
-        assert!(
-            out.status.success(),
-            "aws {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+        aws_ok(&self.env, args)
     }
 
     /// `make call STACK=local` (`scripts/walkthrough.sh call`) with `env` (`API`, `USER_PASSWORD`):
@@ -310,14 +299,15 @@ impl Stack {
             .collect()
     }
 
+    /// This stack's processes named `name` (exactly, as `ps -o comm` shows them): a function's
+    /// own process, not the sandbox that runs it (whose command line also holds the name).
+    pub fn processes_named(&self, name: &str) -> Vec<u32> {
+        named(marked_processes(&self.marker), name)
+    }
+
     /// Sends `signal` to each of `pids`.
     pub fn signal(&self, signal: &str, pids: &[u32]) {
-        for pid in pids {
-            let _ = Command::new("kill")
-                .arg(format!("-{signal}"))
-                .arg(pid.to_string())
-                .status();
-        }
+        signal_pids(signal, pids);
     }
 }
 
@@ -369,4 +359,299 @@ pub fn marked_processes(marker: &str) -> Vec<u32> {
         }
     }
     found
+}
+
+/// How a person starts `make local` in a stop test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Launch {
+    /// `make local >log 2>&1`: in a terminal's foreground process group, output to a file.
+    Foreground,
+    /// `make local 2>&1 | tee log`: output piped; Ctrl-C reaches tee too.
+    Tee,
+    /// `make local 2>&1 | tee log` in a real terminal (a pty of `script`), which a test closes.
+    Terminal,
+}
+
+/// `make local` started as a person starts it (see [`Launch`]), in a process group of its own,
+/// as a shell gives a foreground job, with default signal dispositions (a test binary ignores
+/// SIGPIPE, which every child would inherit). Every process carries `E2E_STACK_MARKER`.
+pub struct MakeLocal {
+    child: Option<Child>,
+    pub launch: Launch,
+    pub state_dir: PathBuf,
+    pub marker: String,
+    pub ports: Ports,
+    pub web_port: u16,
+    pub env: HashMap<String, String>,
+    log: PathBuf,
+}
+
+impl MakeLocal {
+    pub fn start(name: &str, launch: Launch, extra_env: &[(&str, &str)]) -> Self {
+        let root = repo_root();
+        let state_dir = root
+            .join("target/e2e")
+            .join(format!("{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&state_dir);
+        fs::create_dir_all(&state_dir).unwrap();
+        let ports = Ports {
+            api: free_port(),
+            rest_api: free_port(),
+            cognito: free_port(),
+            function: free_port(),
+        };
+        let web_port = free_port();
+        let marker = format!("{name}-{}-{}", std::process::id(), ports.api);
+        let log = state_dir.join("make.log");
+        let pipeline = match launch {
+            Launch::Foreground => r#"exec make local >"$MAKE_LOG" 2>&1"#,
+            Launch::Tee | Launch::Terminal => r#"make local 2>&1 | tee "$MAKE_LOG""#,
+        };
+        let mut command = Command::new("env");
+        // Every signal back to its default, as in a terminal's shell.
+        command.arg("--default-signal");
+        let interactive = format!("bash --norc --noprofile -i -c '{pipeline}'");
+        match launch {
+            // script(1) makes a pty; in it an interactive bash, as in a terminal window: it runs
+            // the pipeline as a job of its own and, when the terminal goes, sends that job
+            // SIGHUP too (the kernel already sent SIGHUP to the terminal's foreground job).
+            Launch::Terminal => command.args(["script", "-qfec", &interactive, "/dev/null"]),
+            Launch::Foreground | Launch::Tee => command.args(["sh", "-c", pipeline]),
+        };
+        command
+            .current_dir(&root)
+            .env("MAKE_LOG", &log)
+            .env("API_PORT", ports.api.to_string())
+            .env("REST_API_PORT", ports.rest_api.to_string())
+            .env("COGNITO_PORT", ports.cognito.to_string())
+            .env("FUNCTION_PORT", ports.function.to_string())
+            .env("WEB_PORT", web_port.to_string())
+            .env("WEB_PUBLIC_DIR", state_dir.join("web-public"))
+            .env("STATE_DIR", &state_dir)
+            .env("E2E_STACK_MARKER", &marker)
+            // What the Makefile sets from the command line, not from a caller's environment.
+            .env_remove("TEMPLATE")
+            .env_remove("WEB")
+            .env_remove("MAKEFLAGS")
+            .env_remove("MFLAGS")
+            .env_remove("MAKELEVEL")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        for (key, value) in extra_env {
+            command.env(key, value);
+        }
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let child = command.spawn().expect("make local starts");
+        let mut stack = Self {
+            child: Some(child),
+            launch,
+            state_dir,
+            marker,
+            ports,
+            web_port,
+            env: HashMap::new(),
+            log,
+        };
+        let env_file = stack.state_dir.join("stack.env");
+        wait_until("make local to be ready", Duration::from_secs(600), || {
+            if let Some(status) = stack.child.as_mut().unwrap().try_wait().unwrap() {
+                panic!(
+                    "make local exited ({status}) before it was ready:\n{}",
+                    stack.output()
+                );
+            }
+            env_file.exists()
+        });
+        stack.env = read_env(&env_file);
+        stack
+    }
+
+    /// What make and the stack printed (as far as the pipe carried it).
+    pub fn output(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn var(&self, name: &str) -> &str {
+        self.env
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} missing from stack.env"))
+    }
+
+    /// The process group of the launch (sh, make, tee, the stack's script), as a terminal
+    /// addresses its foreground job.
+    pub fn signal_group(&self, signal: &str) {
+        let pid = self.child.as_ref().expect("running").id();
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg("--")
+            .arg(format!("-{pid}"))
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{signal} -{pid}");
+    }
+
+    /// This launch's processes named `name` (exactly, as `ps -o comm` shows them).
+    pub fn processes_named(&self, name: &str) -> Vec<u32> {
+        named(marked_processes(&self.marker), name)
+    }
+
+    /// This launch's processes whose command line contains `needle`.
+    pub fn processes_running(&self, needle: &str) -> Vec<u32> {
+        marked_processes(&self.marker)
+            .into_iter()
+            .filter(|pid| command_line(*pid).contains(needle))
+            .collect()
+    }
+
+    /// Whether the launch (its first process: sh, make or script) is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|child| child.try_wait().unwrap().is_none())
+    }
+
+    /// Closes the terminal ([`Launch::Terminal`]): its emulator is gone, so the pty's controlling
+    /// process and foreground process group get SIGHUP from the kernel.
+    pub fn close_terminal(&mut self) {
+        assert_eq!(self.launch, Launch::Terminal);
+        let child = self.child.as_mut().unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+
+    /// Waits for the launch to end and checks that nothing it started is left: no process with
+    /// its marker, every port free, and no `stack.env` or `stack.pid` left in its STATE_DIR.
+    pub fn assert_stopped_cleanly(&mut self, within: Duration) {
+        let deadline = Instant::now() + within;
+        if let Some(mut child) = self.child.take() {
+            loop {
+                if child.try_wait().unwrap().is_some() {
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "make local did not stop within {within:?}:\n{}",
+                    self.output()
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        loop {
+            let left = marked_processes(&self.marker);
+            if left.is_empty() {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "processes left running: {}\n{}",
+                describe(&left),
+                self.output()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        for port in [
+            self.ports.api,
+            self.ports.rest_api,
+            self.ports.cognito,
+            self.ports.function,
+            self.web_port,
+        ] {
+            assert!(port_is_free(port), "port {port} is still taken");
+        }
+        for file in ["stack.env", "stack.pid"] {
+            assert!(
+                !self.state_dir.join(file).exists(),
+                "{file} left in {}",
+                self.state_dir.display()
+            );
+        }
+    }
+}
+
+impl Drop for MakeLocal {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg("--")
+                .arg(format!("-{}", child.id()))
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        // Whatever a failed stop left behind, so the next test starts clean.
+        for pid in marked_processes(&self.marker) {
+            let _ = Command::new("kill")
+                .arg("-KILL")
+                .arg(pid.to_string())
+                .status();
+        }
+    }
+}
+
+fn read_env(path: &Path) -> HashMap<String, String> {
+    fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter_map(|line| line.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+/// Sends `signal` to each of `pids`.
+pub fn signal_pids(signal: &str, pids: &[u32]) {
+    for pid in pids {
+        let _ = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(pid.to_string())
+            .status();
+    }
+}
+
+fn command_line(pid: u32) -> String {
+    fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .unwrap_or_default()
+}
+
+fn named(pids: Vec<u32>, name: &str) -> Vec<u32> {
+    pids.into_iter()
+        .filter(|pid| {
+            fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|comm| comm.trim_end() == name)
+        })
+        .collect()
+}
+
+/// `pid command line` for each of `pids`, for failure messages.
+pub fn describe(pids: &[u32]) -> String {
+    pids.iter()
+        .map(|pid| format!("\n  {pid} {}", command_line(*pid)))
+        .collect()
+}
+
+/// The aws CLI against a local stack's Cognito emulator (`env`: its stack.env), asserting
+/// success; stdout, trimmed.
+pub fn aws_ok(env: &HashMap<String, String>, args: &[&str]) -> String {
+    let out = Command::new(aws_cli())
+        .arg("--endpoint-url")
+        .arg(&env["COGNITO_ENDPOINT"])
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", "local")
+        .env("AWS_SECRET_ACCESS_KEY", "local")
+        .env("AWS_DEFAULT_REGION", &env["REGION"])
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "aws {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
