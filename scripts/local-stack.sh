@@ -340,8 +340,11 @@ done <"$STATE_DIR/urls.env"
 log "starting the APIs (local-api-gateway) on 127.0.0.1:$(IFS=,; echo "${api_ports[*]}")"
 jwks_origin=()
 ((emulate)) && jwks_origin=(--jwks-origin "$cognito_endpoint")
+# AWS_IAM routes take signatures by the credentials in the environment (the caller's own, with
+# COGNITO=aws), else by the dummy ones the stack's aws CLI calls use (local / local).
 # shellcheck disable=SC2086 # GATEWAY_ARGS is a list of options
-start api "$GATEWAY" serve "${template_args[@]}" "${listen_args[@]}" \
+AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-local} AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-local} \
+  start api "$GATEWAY" serve "${template_args[@]}" "${listen_args[@]}" \
   --invoke-endpoint "http://127.0.0.1:$FUNCTION_PORT" "${jwks_origin[@]}" $GATEWAY_ARGS
 
 # ---- stack.env: every API's URL, every pool's and client's id ---------------------------------

@@ -10,6 +10,7 @@ mod cognito_authorizer;
 mod corpus;
 mod e2e;
 mod event;
+mod examples;
 mod faults;
 mod gateway;
 mod iam_authorizer;
