@@ -19,29 +19,48 @@ CARGO_DENY := $(CARGO_TOOLS)/bin/cargo-deny
 CARGO_MUTANTS := $(CARGO_TOOLS)/bin/cargo-mutants
 WEB_INSTALLED := web/node_modules/.installed
 CHROMIUM := /usr/bin/chromium
-# Property tests: cases per property in `make test`, and in `make fuzz`.
-PROPTEST_CASES ?= 256
-FUZZ_CASES ?= 20000
+# ---- variables: make help lists each `VAR ?= default ## meaning`, and each `#: VAR default ## meaning`
+# (a variable the scripts default themselves, or one computed here) --------------------------------
 
-STACK ?= aws
-STACK_NAME ?= hello-api
-# Which API make call uses: http (HTTP API, JWT authorizer) or rest (REST API, Cognito authorizer).
-API ?= http
-# make local: local (the Cognito emulator) or aws (the deployed stack's user pool, real tokens).
-COGNITO ?= local
-API_PORT ?= 3000
-REST_API_PORT ?= 3001
-COGNITO_PORT ?= 9229
-FUNCTION_PORT ?= 9000
-WEB_PORT ?= 5173
+PROPTEST_CASES ?= 256 ## property-test cases per property in make test
+FUZZ_CASES ?= 20000 ## property-test cases per property in make fuzz
+#: STACK local-or-aws ## user/token/call/web-config: local while a local stack runs (.local/stack.env), else aws
+ifeq ($(origin STACK),undefined)
+STACK := $(if $(wildcard .local/stack.env),local,aws)
+export STACK_DEFAULTED := 1
+endif
+STACK_NAME ?= hello-api ## the deployed CloudFormation stack
+API ?= http ## make call: http (HTTP API, JWT authorizer) or rest (REST API, Cognito authorizer)
+COGNITO ?= local ## make local: local (the Cognito emulator) or aws (the deployed stack's pool, real tokens)
+API_PORT ?= 3000 ## make local: the HTTP API's port (other APIs: free ports from here up)
+REST_API_PORT ?= 3001 ## make local: the REST API's port
+COGNITO_PORT ?= 9229 ## make local: the Cognito emulator's port
+FUNCTION_PORT ?= 9000 ## make local/watch: cargo lambda watch's invoke port
+WEB_PORT ?= 5173 ## make local/web-dev: the web app's port
+#: USERNAME user-a ## make user/token: the walkthrough's user
+#: EMAIL usera@example.com ## make user: its email
+#: USER_PASSWORD (prompt) ## make user/token on AWS: the password (the local stack has its own)
+#: TOKEN_USE id ## make token: id or access
+#: USER_POOL (template's first) ## make token/call on a local stack of another template: the pool's logical id
+#: LOAD_DURATION 10 ## make load: seconds per phase
+#: BENCH_BEFORE (none) ## make bench: also measure the local gateway of this commit, in the same run
+#: MUTANTS_ARGS (none) ## make mutants: more cargo-mutants options (e.g. -f <file>)
+# A value keeps the spaces before its `##`: drop them.
+$(foreach v,PROPTEST_CASES FUZZ_CASES STACK_NAME API COGNITO API_PORT REST_API_PORT COGNITO_PORT FUNCTION_PORT WEB_PORT,\
+	$(eval $(v) := $(strip $($(v)))))
 export STACK STACK_NAME API COGNITO API_PORT REST_API_PORT COGNITO_PORT FUNCTION_PORT WEB_PORT
 
 .PHONY: help tools tools-bench build test lint unit emulator-test e2e template-check deploy-check corpus-check sam-build watch invoke local \
 	web-install web-lint web-dev web-config browser-test compare-emulators \
 	deploy user token call delete bench bench-stack bench-smoke load audit fuzz mutants clean
 
-help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+help: ## List the targets and the variables
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@printf '\nVariables (make <target> VAR=value), with their defaults:\n'
+	@awk '/^[A-Z_]+ \?= .* ## / {split($$0, p, " ## "); n = index(p[1], "?="); \
+			printf "  %-15s %-26s %s\n", substr(p[1], 1, n - 2), substr(p[1], n + 3), p[2]} \
+		/^#: [A-Z_]+ / {split(substr($$0, 4), p, " ## "); n = index(p[1], " "); \
+			printf "  %-15s %-26s %s\n", substr(p[1], 1, n - 1), substr(p[1], n + 1), p[2]}' $(MAKEFILE_LIST)
 
 # ---- tools -------------------------------------------------------------------------------------
 
@@ -97,9 +116,10 @@ invoke: $(TOOLS)/lambda/.installed ## Send every events/*.json to the running wa
 
 # ---- the local stack ---------------------------------------------------------------------------
 
-# TEMPLATE=path/to/template.yaml serves another SAM template (its pools, functions and APIs); the
-# web app (WEB=1) is this project's, so it starts by default only for the project's template.
-TEMPLATE ?= template.yaml
+# The web app is this project's, so it starts by default only for the project's template.
+TEMPLATE ?= template.yaml ## make local: the SAM template to serve (its pools, functions and APIs)
+TEMPLATE := $(strip $(TEMPLATE))
+#: WEB 1-for-template.yaml ## make local: 1 starts the web app, 0 does not
 WEB ?= $(if $(filter template.yaml ./template.yaml,$(TEMPLATE)),1,0)
 export TEMPLATE
 

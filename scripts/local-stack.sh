@@ -421,7 +421,7 @@ fi
 
 Try it (another terminal):
   curl -i $API_URL/hello                                  # 401
-  TOKEN=\$(make -s token STACK=local)
+  TOKEN=\$(make -s token)                                # the local stack while it runs
   curl -H "Authorization: Bearer \$TOKEN" $API_URL/hello        # 200, through the HTTP API
   curl -H "Authorization: Bearer \$TOKEN" $REST_API_URL/hello    # 200, through the REST API
 TRY

@@ -31,6 +31,7 @@ load_stack() {
   case "$STACK" in
     local)
       [[ -f "${STACK_ENV:-.local/stack.env}" ]] || die "no local stack is running (start it with: make local)"
+      [[ -z "${STACK_DEFAULTED:-}" ]] || echo "note: the running local stack (.local/stack.env); STACK=aws for the deployed one" >&2
       # shellcheck disable=SC1091
       source "${STACK_ENV:-.local/stack.env}"
       # Another pool of the template (make local TEMPLATE=...): USER_POOL=<its logical id>, and
@@ -57,6 +58,9 @@ load_stack() {
         "$AWS" cloudformation describe-stacks --stack-name "$STACK_NAME" \
           --query "Stacks[0].Outputs[?OutputKey=='$1'].OutputValue" --output text
       }
+      if [[ -n "${STACK_DEFAULTED:-}" ]]; then
+        echo "note: no local stack is running (make local), so this goes to the deployed stack $STACK_NAME" >&2
+      fi
       USER_POOL_ID=$(output UserPoolId) || die "cannot read the outputs of stack $STACK_NAME (deployed? credentials?)"
       USER_POOL_CLIENT_ID=$(output UserPoolClientId)
       API_URL=$(output ApiUrl)
