@@ -45,6 +45,7 @@ WEB_PORT ?= 5173 ## make local/web-dev: the web app's port
 #: LOAD_DURATION 10 ## make load: seconds per phase
 #: BENCH_BEFORE (none) ## make bench: also measure the local gateway of this commit, in the same run
 #: MUTANTS_ARGS (none) ## make mutants: more cargo-mutants options (e.g. -f <file>)
+#: ADVISORY_SNAPSHOT ../shared/advisory-db ## make audit: a RustSec advisory-db snapshot to check offline against
 # A value keeps the spaces before its `##`: drop them.
 $(foreach v,PROPTEST_CASES FUZZ_CASES STACK_NAME API COGNITO API_PORT REST_API_PORT COGNITO_PORT FUNCTION_PORT WEB_PORT,\
 	$(eval $(v) := $(strip $($(v)))))
@@ -58,9 +59,9 @@ help: ## List the targets and the variables
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@printf '\nVariables (make <target> VAR=value), with their defaults:\n'
 	@awk '/^[A-Z_]+ \?= .* ## / {split($$0, p, " ## "); n = index(p[1], "?="); \
-			printf "  %-15s %-26s %s\n", substr(p[1], 1, n - 2), substr(p[1], n + 3), p[2]} \
+			printf "  %-18s %-24s %s\n", substr(p[1], 1, n - 2), substr(p[1], n + 3), p[2]} \
 		/^#: [A-Z_]+ / {split(substr($$0, 4), p, " ## "); n = index(p[1], " "); \
-			printf "  %-15s %-26s %s\n", substr(p[1], 1, n - 1), substr(p[1], n + 1), p[2]}' $(MAKEFILE_LIST)
+			printf "  %-18s %-24s %s\n", substr(p[1], 1, n - 1), substr(p[1], n + 1), p[2]}' $(MAKEFILE_LIST)
 
 # ---- tools -------------------------------------------------------------------------------------
 
@@ -232,48 +233,9 @@ mutants: $(CARGO_MUTANTS) ## Mutation testing of hello and the local gateway's c
 fuzz: ## The property tests with FUZZ_CASES cases each (optimized build)
 	PROPTEST_CASES=$(FUZZ_CASES) cargo test --locked --profile bench-tools --workspace proptest_ -- --nocapture
 
-# The RustSec advisory database. Where ../shared/advisory-db exists (a plain-file snapshot for
-# machines that cannot reach GitHub, see its SNAPSHOT.md), advisories are checked offline against
-# it; elsewhere cargo-deny fetches the database itself.
-ADVISORY_SNAPSHOT := ../shared/advisory-db
-# cargo-deny opens <db-path>/advisory-db-<hash of the default URL> and reads the commit time of its
-# HEAD (its staleness check): the copy must be a git repository committed with the snapshot's date.
-ADVISORY_DB_PATH := target/advisory-db
-ADVISORY_DB := $(ADVISORY_DB_PATH)/advisory-db-3157b0e258782691
-# deny.toml plus `db-path`: deny.toml itself stays usable on clones without the snapshot.
-ADVISORY_CONFIG := $(ADVISORY_DB_PATH)/deny.toml
-ifneq ($(wildcard $(ADVISORY_SNAPSHOT)/SNAPSHOT.md),)
-ADVISORY_PREREQS := $(ADVISORY_DB_PATH)/.snapshot $(ADVISORY_CONFIG)
-ADVISORY_CHECK := $(CARGO_DENY) --offline --config $(ADVISORY_CONFIG) check advisories
-else
-ADVISORY_PREREQS :=
-ADVISORY_CHECK := $(CARGO_DENY) check advisories || { echo "make audit: the advisory check \
-	failed (above). If the database could not be fetched (no access to github.com), put a RustSec \
-	advisory-db snapshot at $(ADVISORY_SNAPSHOT) (or pass ADVISORY_SNAPSHOT=<dir>)." >&2; exit 1; }
-endif
-
-$(ADVISORY_DB_PATH)/.snapshot: $(ADVISORY_SNAPSHOT)/SNAPSHOT.md
-	rm -rf $(ADVISORY_DB) && mkdir -p $(ADVISORY_DB)
-	cp -R $(ADVISORY_SNAPSHOT)/. $(ADVISORY_DB)/ && chmod -R u+w $(ADVISORY_DB)
-	@# SNAPSHOT.md: "... commit <40 hex> of YYYY-MM-DD, ..."
-	snapshot=$$(tr '\n' ' ' < $< | grep -oE '[0-9a-f]{40} of [0-9]{4}-[0-9]{2}-[0-9]{2}' | head -1) || \
-		{ echo "$<: no 'commit <sha> of <YYYY-MM-DD>' in it" >&2; exit 1; } && \
-	date="$${snapshot##* of }T00:00:00Z" && cd $(ADVISORY_DB) && git init -q && git add -A && \
-	GIT_AUTHOR_DATE="$$date" GIT_COMMITTER_DATE="$$date" git -c user.name=advisory-db -c user.email=advisory-db@localhost \
-		-c commit.gpgsign=false commit -q --no-verify -m "RustSec advisory-db $$snapshot (snapshot)"
-	touch $@
-
-$(ADVISORY_CONFIG): deny.toml
-	@mkdir -p $(@D)
-	sed 's|^\[advisories\]$$|&\ndb-path = "$(CURDIR)/$(ADVISORY_DB_PATH)"|' $< > $@.tmp
-	@grep -q '^db-path = ' $@.tmp || { echo "$<: no [advisories] table to add db-path to" >&2; exit 1; }
-	mv $@.tmp $@
-
-# bans/licenses/sources go first and online (crates.io only): `cargo metadata` downloads any crate
-# source it lacks, which the `--offline` advisories run could not.
-audit: $(CARGO_DENY) $(ADVISORY_PREREQS) ## cargo deny: bans, licenses, sources, advisories (offline where ../shared/advisory-db exists)
-	$(CARGO_DENY) check bans licenses sources
-	$(ADVISORY_CHECK)
+# The advisory database's plumbing (an offline snapshot where ../shared/advisory-db exists): the script.
+audit: $(CARGO_DENY) ## cargo deny: bans, licenses, sources, advisories (offline where ../shared/advisory-db exists)
+	CARGO_DENY=$(CARGO_DENY) scripts/audit.sh
 
 # ---- benchmarks --------------------------------------------------------------------------------
 
