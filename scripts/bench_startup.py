@@ -25,9 +25,7 @@ def accepting(port: int) -> bool:
 
 
 def api_ids(gateway: str, template: str) -> list[str]:
-    urls = subprocess.run(
-        [gateway, "urls", "--template", template], check=True, capture_output=True, text=True
-    ).stdout
+    urls = subprocess.run([gateway, "urls", "--template", template], check=True, capture_output=True, text=True).stdout
     return [line.split("=", 1)[0][4:] for line in urls.splitlines() if line.startswith("URL_")]
 
 

@@ -263,8 +263,10 @@ if __name__ == "__main__":
 
     missing = cognito_managed_login.missing_moto_internals()
     if missing:
-        sys.exit("cognito-emulator: this moto lacks what the emulator builds on (see MOTO_INTERNALS in "
-                 "cognito_managed_login.py): " + ", ".join(missing))
+        sys.exit(
+            "cognito-emulator: this moto lacks what the emulator builds on (see MOTO_INTERNALS in "
+            "cognito_managed_login.py): " + ", ".join(missing)
+        )
     install()
     options, moto_args = emulator_arguments(sys.argv[1:])
     cognito_managed_login.install(movable_clock=options.movable_clock)

@@ -54,8 +54,22 @@ OIDC_SCOPES = ("openid", "email", "phone", "profile")
 SCOPE_ATTRIBUTES = {
     "email": ("email", "email_verified"),
     "phone": ("phone_number", "phone_number_verified"),
-    "profile": ("name", "family_name", "given_name", "middle_name", "nickname", "preferred_username", "profile",
-                "picture", "website", "gender", "birthdate", "zoneinfo", "locale", "updated_at"),
+    "profile": (
+        "name",
+        "family_name",
+        "given_name",
+        "middle_name",
+        "nickname",
+        "preferred_username",
+        "profile",
+        "picture",
+        "website",
+        "gender",
+        "birthdate",
+        "zoneinfo",
+        "locale",
+        "updated_at",
+    ),
 }
 VERIFIED = ("email_verified", "phone_number_verified")
 UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
@@ -258,7 +272,9 @@ class ManagedLogin:
         origins = set()
         for pool in self.pools():
             for client in list(pool.clients.values()):
-                for url in (self.setting(client, "CallbackURLs", []) or []) + (self.setting(client, "LogoutURLs", []) or []):
+                for url in (self.setting(client, "CallbackURLs", []) or []) + (
+                    self.setting(client, "LogoutURLs", []) or []
+                ):
                     origin = origin_of(url)
                     if origin:
                         origins.add(origin)
@@ -275,21 +291,28 @@ class ManagedLogin:
         origin = request.headers.get("Origin")
         if not origin or origin not in self.allowed_origins():
             return Response(status=403)
-        return Response(status=200, headers={
-            "Access-Control-Allow-Origin": origin,
-            "Access-Control-Allow-Methods": methods,
-            "Access-Control-Allow-Headers": "authorization, content-type",
-            "Access-Control-Max-Age": "600",
-            "Vary": "Origin",
-        })
+        return Response(
+            status=200,
+            headers={
+                "Access-Control-Allow-Origin": origin,
+                "Access-Control-Allow-Methods": methods,
+                "Access-Control-Allow-Headers": "authorization, content-type",
+                "Access-Control-Max-Age": "600",
+                "Vary": "Origin",
+            },
+        )
 
     # ---- pages ------------------------------------------------------------------------------
 
     @staticmethod
     def page(title: str, body: str, status: int = 200, headers: dict | None = None) -> Response:
         document = PAGE.format(title=html.escape(title), body=body)
-        return Response(document, status=status, content_type="text/html; charset=utf-8",
-                        headers={"X-Frame-Options": "DENY", **NO_STORE, **(headers or {})})
+        return Response(
+            document,
+            status=status,
+            content_type="text/html; charset=utf-8",
+            headers={"X-Frame-Options": "DENY", **NO_STORE, **(headers or {})},
+        )
 
     def error_page(self, request: Request) -> Response:
         error = request.args.get("error", "")
@@ -299,13 +322,13 @@ class ManagedLogin:
     def message_page(self, text: str, status: int = 400) -> Response:
         return self.page("Error", f"<h1>Error</h1><p>{html.escape(text)}</p>", status=status)
 
-    def login_form(self, request: Request, error: str | None = None, username: str = "",
-                   status: int = 200) -> Response:
+    def login_form(self, request: Request, error: str | None = None, username: str = "", status: int = 200) -> Response:
         csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
         action = "/login?" + request.query_string.decode("latin-1") if request.query_string else "/login"
         alert = f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""
-        body = LOGIN_FORM.format(action=html.escape(action), csrf=html.escape(csrf), alert=alert,
-                                 username=html.escape(username))
+        body = LOGIN_FORM.format(
+            action=html.escape(action), csrf=html.escape(csrf), alert=alert, username=html.escape(username)
+        )
         response = self.page("Sign in", body, status=status)
         response.set_cookie(CSRF_COOKIE, csrf, path="/", httponly=True, samesite="Lax")
         return response
@@ -327,8 +350,9 @@ class ManagedLogin:
         def refuse(error):
             raise Redirect(with_query(redirect_uri, {"error": error, **({"state": state} if state else {})}))
 
-        if not self.setting(client, "AllowedOAuthFlowsUserPoolClient", False) or \
-                "COGNITO" not in (self.setting(client, "SupportedIdentityProviders", []) or []):
+        if not self.setting(client, "AllowedOAuthFlowsUserPoolClient", False) or "COGNITO" not in (
+            self.setting(client, "SupportedIdentityProviders", []) or []
+        ):
             refuse("unauthorized_client")
         response_type = args.get("response_type")
         flows = self.setting(client, "AllowedOAuthFlows", []) or []
@@ -345,11 +369,19 @@ class ManagedLogin:
             refuse("invalid_request")  # only S256; a challenge needs its method and the reverse
         allowed = self.setting(client, "AllowedOAuthScopes", []) or []
         scopes = list(dict.fromkeys(words(args.get("scope", "")))) or list(allowed)
-        if any(s not in allowed for s in scopes) or \
-                (any(s in SCOPE_ATTRIBUTES for s in scopes) and "openid" not in scopes):
+        if any(s not in allowed for s in scopes) or (
+            any(s in SCOPE_ATTRIBUTES for s in scopes) and "openid" not in scopes
+        ):
             refuse("invalid_scope")
-        return AuthRequest(pool=pool, client=client, redirect_uri=redirect_uri, scopes=scopes, state=state,
-                           challenge=challenge, nonce=args.get("nonce"))
+        return AuthRequest(
+            pool=pool,
+            client=client,
+            redirect_uri=redirect_uri,
+            scopes=scopes,
+            state=state,
+            challenge=challenge,
+            nonce=args.get("nonce"),
+        )
 
     def session_of(self, request: Request, pool_id: str) -> Session | None:
         session = self.sessions.get(request.cookies.get(SESSION_COOKIE) or "")
@@ -365,9 +397,17 @@ class ManagedLogin:
             now = self.clock.time()
             for stale in [c for c, v in self.codes.items() if v.expires_at <= now]:
                 self.codes.pop(stale, None)
-            self.codes[code] = Code(client_id=auth.client.id, pool_id=auth.pool.id, username=session.username,
-                                    redirect_uri=auth.redirect_uri, scopes=auth.scopes, challenge=auth.challenge,
-                                    nonce=auth.nonce, auth_time=session.auth_time, expires_at=now + CODE_TTL)
+            self.codes[code] = Code(
+                client_id=auth.client.id,
+                pool_id=auth.pool.id,
+                username=session.username,
+                redirect_uri=auth.redirect_uri,
+                scopes=auth.scopes,
+                challenge=auth.challenge,
+                nonce=auth.nonce,
+                auth_time=session.auth_time,
+                expires_at=now + CODE_TTL,
+            )
         params = {"code": code, **({"state": auth.state} if auth.state else {})}
         return with_query(auth.redirect_uri, params)
 
@@ -402,13 +442,19 @@ class ManagedLogin:
         if not user.enabled:
             return self.login_form(request, "User is disabled.", typed, status=400)
         if user.status != "CONFIRMED":
-            return self.login_form(request, f"This user cannot sign in here yet ({user.status}): the local "
-                                   "login page offers no password change or confirmation. Set a permanent "
-                                   "password with admin-set-user-password --permanent.", typed, status=400)
+            return self.login_form(
+                request,
+                f"This user cannot sign in here yet ({user.status}): the local "
+                "login page offers no password change or confirmation. Set a permanent "
+                "password with admin-set-user-password --permanent.",
+                typed,
+                status=400,
+            )
         session_id = secrets.token_urlsafe(32)
         now = self.clock.time()
-        session = Session(pool_id=auth.pool.id, username=user.username, auth_time=int(now),
-                          expires_at=now + SESSION_TTL)
+        session = Session(
+            pool_id=auth.pool.id, username=user.username, auth_time=int(now), expires_at=now + SESSION_TTL
+        )
         with self.lock:
             for stale in [s for s, v in self.sessions.items() if v.expires_at <= now]:
                 self.sessions.pop(stale, None)
@@ -423,8 +469,9 @@ class ManagedLogin:
 
     @staticmethod
     def oauth_error(error: str, status: int = 400, headers: dict | None = None) -> Response:
-        return Response(json.dumps({"error": error}), status=status, content_type=JSON_TYPE,
-                        headers={**NO_STORE, **(headers or {})})
+        return Response(
+            json.dumps({"error": error}), status=status, content_type=JSON_TYPE, headers={**NO_STORE, **(headers or {})}
+        )
 
     def client_of_request(self, request: Request):
         """The calling app client: HTTP Basic (client_secret_basic) or client_id in the body, its
@@ -474,12 +521,15 @@ class ManagedLogin:
             return self.refresh_grant(request, pool, client)
         if grant_type == "client_credentials":
             flows = self.setting(client, "AllowedOAuthFlows", []) or []
-            return self.oauth_error("unauthorized_client" if "client_credentials" not in flows else "unsupported_grant_type")
+            return self.oauth_error(
+                "unauthorized_client" if "client_credentials" not in flows else "unsupported_grant_type"
+            )
         return self.oauth_error("unsupported_grant_type")
 
     def code_grant(self, request: Request, pool, client) -> Response:
-        if not self.setting(client, "AllowedOAuthFlowsUserPoolClient", False) or \
-                "code" not in (self.setting(client, "AllowedOAuthFlows", []) or []):
+        if not self.setting(client, "AllowedOAuthFlowsUserPoolClient", False) or "code" not in (
+            self.setting(client, "AllowedOAuthFlows", []) or []
+        ):
             return self.oauth_error("unauthorized_client")
         value = request.form.get("code")
         if not value:
@@ -505,8 +555,9 @@ class ManagedLogin:
         refresh_token, origin_jti = pool.create_refresh_token(client.id, code.username)
         now = self.now()
         with self.lock:
-            self.grants[refresh_token] = Grant(scopes=code.scopes, auth_time=code.auth_time,
-                                               expires_at=now + self.lifetime(client, "refresh"))
+            self.grants[refresh_token] = Grant(
+                scopes=code.scopes, auth_time=code.auth_time, expires_at=now + self.lifetime(client, "refresh")
+            )
         body = self.tokens(pool, client, code.username, code.scopes, code.auth_time, code.nonce, origin_jti)
         body["refresh_token"] = refresh_token
         return self.token_response(body)
@@ -522,8 +573,11 @@ class ManagedLogin:
         grant = self.grants.get(value)
         if grant is None:
             # A refresh token from InitiateAuth: it refreshes here too, with that sign-in's scope.
-            grant = Grant(scopes=["aws.cognito.signin.user.admin"], auth_time=self.now(),
-                          expires_at=self.now() + self.lifetime(client, "refresh"))
+            grant = Grant(
+                scopes=["aws.cognito.signin.user.admin"],
+                auth_time=self.now(),
+                expires_at=self.now() + self.lifetime(client, "refresh"),
+            )
         if grant.expires_at <= self.clock.time():
             return self.oauth_error("invalid_grant")
         user = pool.users.get(username)
@@ -545,10 +599,20 @@ class ManagedLogin:
         access_life, id_life = self.lifetime(client, "access"), self.lifetime(client, "id")
         user = pool.users[username]
         groups = [group.group_name for group in user.groups]
-        common = {"origin_jti": origin_jti, "event_id": str(uuid.uuid4()), "auth_time": auth_time, "iat": now,
-                  **({"cognito:groups": groups} if groups else {})}
-        access_token, _ = pool.create_jwt(client.id, username, "access", expires_in=access_life, extra_data={
-            **common, "exp": now + access_life, "scope": " ".join(scopes), "version": 2})
+        common = {
+            "origin_jti": origin_jti,
+            "event_id": str(uuid.uuid4()),
+            "auth_time": auth_time,
+            "iat": now,
+            **({"cognito:groups": groups} if groups else {}),
+        }
+        access_token, _ = pool.create_jwt(
+            client.id,
+            username,
+            "access",
+            expires_in=access_life,
+            extra_data={**common, "exp": now + access_life, "scope": " ".join(scopes), "version": 2},
+        )
         pool.access_tokens[access_token] = (client.id, username)
         body = {"access_token": access_token}
         if with_id_token is None:
@@ -560,8 +624,19 @@ class ManagedLogin:
                 if name in claims:
                     claims[name] = str(claims[name]).lower() == "true"
             at_hash = b64url(hashlib.sha256(access_token.encode()).digest()[:16])
-            token, _ = pool.create_jwt(client.id, username, "id", expires_in=id_life, extra_data={
-                **claims, **common, "exp": now + id_life, "at_hash": at_hash, **({"nonce": nonce} if nonce else {})})
+            token, _ = pool.create_jwt(
+                client.id,
+                username,
+                "id",
+                expires_in=id_life,
+                extra_data={
+                    **claims,
+                    **common,
+                    "exp": now + id_life,
+                    "at_hash": at_hash,
+                    **({"nonce": nonce} if nonce else {}),
+                },
+            )
             pool.id_tokens[token] = (client.id, username)
             body["id_token"] = token
         body.update(token_type="Bearer", expires_in=access_life)
@@ -579,8 +654,12 @@ class ManagedLogin:
     def user_info_of(self, request: Request) -> Response:
         def refuse(status, error, description):
             header = f'error="{error}", error_description="{description}"'
-            return Response(json.dumps({"error": error, "error_description": description}), status=status,
-                            content_type=JSON_TYPE, headers={"WWW-Authenticate": header, **NO_STORE})
+            return Response(
+                json.dumps({"error": error, "error_description": description}),
+                status=status,
+                content_type=JSON_TYPE,
+                headers={"WWW-Authenticate": header, **NO_STORE},
+            )
 
         header = request.headers.get("Authorization", "")
         token = header[7:].strip() if header[:7].lower() == "bearer " else ""
@@ -589,8 +668,11 @@ class ManagedLogin:
         found = next(((p, p.access_tokens[token]) for p in self.pools() if token in p.access_tokens), None)
         claims = claims_of(token)
         if found is None or claims.get("exp", 0) <= self.clock.time():
-            return refuse(401, "invalid_token", "Access token is expired, disabled, or deleted, or the user has "
-                                                "globally signed out.")
+            return refuse(
+                401,
+                "invalid_token",
+                "Access token is expired, disabled, or deleted, or the user has globally signed out.",
+            )
         scopes = words(claims.get("scope", ""))
         if "openid" not in scopes:
             return refuse(400, "invalid_request", "Access token does not contain openid scope")
@@ -598,8 +680,11 @@ class ManagedLogin:
         user = pool.users.get(username)
         client = pool.clients.get(client_id)
         if user is None or client is None or not user.enabled:
-            return refuse(401, "invalid_token", "Access token is expired, disabled, or deleted, or the user has "
-                                                "globally signed out.")
+            return refuse(
+                401,
+                "invalid_token",
+                "Access token is expired, disabled, or deleted, or the user has globally signed out.",
+            )
         readable = client.get_readable_fields()
         attributes = {a["Name"]: a["Value"] for a in user.attributes}
         named = [a for s in scopes for a in SCOPE_ATTRIBUTES.get(s, ())]
@@ -607,8 +692,12 @@ class ManagedLogin:
         body = {"sub": user.id}
         body.update({a: attributes[a] for a in wanted if a in attributes and (not readable or a in readable)})
         body["username"] = user.username
-        return Response(json.dumps(body), status=200, content_type=JSON_TYPE, headers={
-            **NO_STORE, "X-Frame-Options": "DENY", "x-amz-cognito-request-id": str(uuid.uuid4())})
+        return Response(
+            json.dumps(body),
+            status=200,
+            content_type=JSON_TYPE,
+            headers={**NO_STORE, "X-Frame-Options": "DENY", "x-amz-cognito-request-id": str(uuid.uuid4())},
+        )
 
     # ---- /oauth2/revoke ---------------------------------------------------------------------
 
@@ -692,8 +781,12 @@ class ManagedLogin:
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "userinfo_endpoint": f"{base}/oauth2/userInfo",
         }
-        return Response(json.dumps(document), status=200, content_type="application/json",
-                        headers={"Access-Control-Allow-Origin": "*"})
+        return Response(
+            json.dumps(document),
+            status=200,
+            content_type="application/json",
+            headers={"Access-Control-Allow-Origin": "*"},
+        )
 
     # ---- tests only -------------------------------------------------------------------------
 
@@ -770,8 +863,16 @@ MOTO_INTERNALS = [
 ]
 # Attributes moto sets in __init__ (checked on a throwaway pool, client and user).
 MOTO_INSTANCE_ATTRIBUTES = {
-    "CognitoIdpUserPool": ["id", "region", "clients", "users", "extended_config", "refresh_tokens", "access_tokens",
-                           "id_tokens"],
+    "CognitoIdpUserPool": [
+        "id",
+        "region",
+        "clients",
+        "users",
+        "extended_config",
+        "refresh_tokens",
+        "access_tokens",
+        "id_tokens",
+    ],
     "CognitoIdpUserPoolClient": ["id", "extended_config", "secret", "generate_secret"],
     "CognitoIdpUser": ["id", "username", "password", "status", "enabled", "attributes", "groups"],
 }
@@ -797,8 +898,11 @@ def missing_moto_internals() -> list:
         user = moto_models.CognitoIdpUser(pool.id, "probe", "probe-Passw0rd", "CONFIRMED", [])
     except Exception as err:  # noqa: BLE001 (any failure here is what this check reports)
         return missing + [f"moto.cognitoidp.models: a pool, client or user cannot be built ({err})"]
-    for name, instance in (("CognitoIdpUserPool", pool), ("CognitoIdpUserPoolClient", client),
-                           ("CognitoIdpUser", user)):
+    for name, instance in (
+        ("CognitoIdpUserPool", pool),
+        ("CognitoIdpUserPoolClient", client),
+        ("CognitoIdpUser", user),
+    ):
         missing += [f"{name}().{a}" for a in MOTO_INSTANCE_ATTRIBUTES[name] if not hasattr(instance, a)]
     return missing
 
@@ -812,8 +916,9 @@ def install(clock: Clock | None = None, movable_clock: bool = False) -> Clock:
     if movable_clock:
         moto_models.time = clock  # moto's create_jwt reads time.time() for iat, exp, auth_time
     dispatcher = moto.server.DomainDispatcherApplication
-    moto.server.DomainDispatcherApplication = lambda create_app: ManagedLogin(dispatcher(create_app), clock,
-                                                                               movable_clock)
+    moto.server.DomainDispatcherApplication = lambda create_app: ManagedLogin(
+        dispatcher(create_app), clock, movable_clock
+    )
 
     class RequestLogWithoutQuery(moto.server.MotoRequestHandler):
         """Logs each request's method, path and status, never its query string: a client may put

@@ -170,7 +170,9 @@ class EmulatorTest(unittest.TestCase):
     def test_failed_attempt_burns_the_secret_block(self):
         wrong = self.srp("user-a", "Wrong-Passw0rd!")
         started, params = self.challenge(wrong)
-        self.assertNotAuthorized(lambda: self.answer(wrong, started, wrong.process_challenge(started["ChallengeParameters"], params)))
+        self.assertNotAuthorized(
+            lambda: self.answer(wrong, started, wrong.process_challenge(started["ChallengeParameters"], params))
+        )
         # The right password cannot reuse that challenge afterwards.
         right = self.srp("user-a", PASSWORD)
         right.small_a_value, right.large_a_value = wrong.small_a_value, wrong.large_a_value

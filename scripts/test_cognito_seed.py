@@ -45,17 +45,34 @@ class Emulator:
         self.endpoint = f"http://127.0.0.1:{free_port()}"
         self.log = open(self.log_path, "w+b")
         self.process = subprocess.Popen(
-            [sys.executable, str(EMULATOR), "-H", "127.0.0.1", "-p", self.endpoint.rsplit(":", 1)[1],
-             "--seed", str(self.seed_path), "--seed-ids", str(self.ids_path), *extra],
-            stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            [
+                sys.executable,
+                str(EMULATOR),
+                "-H",
+                "127.0.0.1",
+                "-p",
+                self.endpoint.rsplit(":", 1)[1],
+                "--seed",
+                str(self.seed_path),
+                "--seed-ids",
+                str(self.ids_path),
+                *extra,
+            ],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             env={"MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY": "HASH", "PATH": "/usr/bin:/bin"},
         )
         partial = self.seed_path.with_suffix(".partial")
         partial.write_text(json.dumps(seed))
         partial.rename(self.seed_path)
         self.idp = boto3.client(
-            "cognito-idp", endpoint_url=self.endpoint, region_name="us-east-1",
-            aws_access_key_id="local", aws_secret_access_key="local", config=Config(retries={"max_attempts": 1}),
+            "cognito-idp",
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+            config=Config(retries={"max_attempts": 1}),
         )
 
     def wait_ready(self):
@@ -92,7 +109,9 @@ class Emulator:
 
 def sign_in(idp, pool_id, client_id, username, password=cognito_seed.PASSWORD):
     return idp.admin_initiate_auth(
-        UserPoolId=pool_id, ClientId=client_id, AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        UserPoolId=pool_id,
+        ClientId=client_id,
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": username, "PASSWORD": password},
     )["AuthenticationResult"]
 
@@ -104,20 +123,41 @@ class SeedTest(unittest.TestCase):
         return emulator
 
     def test_every_pool_and_client_is_created_with_the_walkthrough_user(self):
-        emulator = self.start({"pools": [
-            {"logicalId": "UserPool", "input": POOL, "clients": [
-                {"logicalId": "WebClient", "input": CLIENT},
-                {"logicalId": "CliClient", "input": {**CLIENT, "ClientName": "cli"}},
-            ]},
-            {"logicalId": "AdminPool", "input": {"PoolName": "admins"}, "clients": [
-                {"logicalId": "AdminClient", "input": CLIENT},
-            ]},
-        ]})
+        emulator = self.start(
+            {
+                "pools": [
+                    {
+                        "logicalId": "UserPool",
+                        "input": POOL,
+                        "clients": [
+                            {"logicalId": "WebClient", "input": CLIENT},
+                            {"logicalId": "CliClient", "input": {**CLIENT, "ClientName": "cli"}},
+                        ],
+                    },
+                    {
+                        "logicalId": "AdminPool",
+                        "input": {"PoolName": "admins"},
+                        "clients": [
+                            {"logicalId": "AdminClient", "input": CLIENT},
+                        ],
+                    },
+                ]
+            }
+        )
         ids = emulator.wait_ready()
         self.assertEqual(
             sorted(ids),
-            ["CLIENTS_AdminPool", "CLIENTS_UserPool", "ID_AdminClient", "ID_AdminPool", "ID_CliClient",
-             "ID_UserPool", "ID_WebClient", "USERNAME_AdminPool", "USERNAME_UserPool"],
+            [
+                "CLIENTS_AdminPool",
+                "CLIENTS_UserPool",
+                "ID_AdminClient",
+                "ID_AdminPool",
+                "ID_CliClient",
+                "ID_UserPool",
+                "ID_WebClient",
+                "USERNAME_AdminPool",
+                "USERNAME_UserPool",
+            ],
         )
         self.assertEqual((ids["CLIENTS_UserPool"], ids["CLIENTS_AdminPool"]), ("WebClient,CliClient", "AdminClient"))
         pool = emulator.idp.describe_user_pool(UserPoolId=ids["ID_UserPool"])["UserPool"]
@@ -125,7 +165,10 @@ class SeedTest(unittest.TestCase):
         self.assertEqual(pool["Policies"]["PasswordPolicy"]["MinimumLength"], 12)
         client = emulator.idp.describe_user_pool_client(UserPoolId=ids["ID_UserPool"], ClientId=ids["ID_CliClient"])
         self.assertEqual(client["UserPoolClient"]["ClientName"], "cli")
-        for pool_id, client_id in [(ids["ID_UserPool"], ids["ID_WebClient"]), (ids["ID_AdminPool"], ids["ID_AdminClient"])]:
+        for pool_id, client_id in [
+            (ids["ID_UserPool"], ids["ID_WebClient"]),
+            (ids["ID_AdminPool"], ids["ID_AdminClient"]),
+        ]:
             user = emulator.idp.admin_get_user(UserPoolId=pool_id, Username="user-a")
             self.assertEqual(user["UserStatus"], "CONFIRMED")
             attributes = {a["Name"]: a["Value"] for a in user["UserAttributes"]}
@@ -142,8 +185,17 @@ class SeedTest(unittest.TestCase):
         self.assertRegex(first["ID_UserPool"], r"^us-east-1_\w+$")
 
     def test_an_email_sign_in_pool_gets_the_user_by_email(self):
-        emulator = self.start({"pools": [{"logicalId": "EmailPool", "input": {
-            "PoolName": "by-email", "UsernameAttributes": ["email"]}, "clients": [{"logicalId": "C", "input": CLIENT}]}]})
+        emulator = self.start(
+            {
+                "pools": [
+                    {
+                        "logicalId": "EmailPool",
+                        "input": {"PoolName": "by-email", "UsernameAttributes": ["email"]},
+                        "clients": [{"logicalId": "C", "input": CLIENT}],
+                    }
+                ]
+            }
+        )
         ids = emulator.wait_ready()
         self.assertEqual(ids["USERNAME_EmailPool"], "usera@example.com")
         self.assertIn("IdToken", sign_in(emulator.idp, ids["ID_EmailPool"], ids["ID_C"], "usera@example.com"))
@@ -167,8 +219,17 @@ class SeedTest(unittest.TestCase):
         self.assertEqual(emulator.wait_ready(), {})
 
     def test_a_property_the_api_does_not_take_stops_the_emulator_naming_the_resource(self):
-        emulator = self.start({"pools": [{"logicalId": "UserPool", "input": POOL, "clients": [
-            {"logicalId": "BadClient", "input": {**CLIENT, "RefreshTokenValidity": "thirty"}}]}]})
+        emulator = self.start(
+            {
+                "pools": [
+                    {
+                        "logicalId": "UserPool",
+                        "input": POOL,
+                        "clients": [{"logicalId": "BadClient", "input": {**CLIENT, "RefreshTokenValidity": "thirty"}}],
+                    }
+                ]
+            }
+        )
         self.assertNotEqual(emulator.wait_exit(), 0)
         output = emulator.output()
         self.assertIn("BadClient: CreateUserPoolClient refuses its properties", output)

@@ -12,7 +12,9 @@ from pathlib import Path
 
 MAKEFILE = Path(__file__).resolve().parent.parent / "Makefile"
 # Prints what the recipes would see (make reads this file after the Makefile).
-SHOW = 'show:\n\t@echo "STACK=[$(STACK)] DEFAULTED=[$(STACK_DEFAULTED)] TEMPLATE=[$(TEMPLATE)] API_PORT=[$(API_PORT)]"\n'
+SHOW = (
+    'show:\n\t@echo "STACK=[$(STACK)] DEFAULTED=[$(STACK_DEFAULTED)] TEMPLATE=[$(TEMPLATE)] API_PORT=[$(API_PORT)]"\n'
+)
 
 
 def make(cwd, *args):
@@ -20,7 +22,10 @@ def make(cwd, *args):
     show.write_text(SHOW)
     done = subprocess.run(
         ["make", "-s", "-f", str(MAKEFILE), "-f", str(show), *args],
-        cwd=cwd, capture_output=True, text=True, check=True,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return done.stdout
 

@@ -78,7 +78,8 @@ class ManagedLoginTest(unittest.TestCase):
         start_emulator(cls, "--movable-clock")
         cls.clock_offset = 0.0  # how far the tests moved the emulator's clock
         cls.pool_id = cls.idp.create_user_pool(PoolName="managed", UsernameConfiguration={"CaseSensitive": False})[
-            "UserPool"]["Id"]
+            "UserPool"
+        ]["Id"]
         cls.client_id = cls.idp.create_user_pool_client(
             UserPoolId=cls.pool_id,
             ClientName="spa",
@@ -122,8 +123,9 @@ class ManagedLoginTest(unittest.TestCase):
         return OAuth2Session(self.client_id, token_endpoint_auth_method="none", **options)
 
     def authorize_url(self, oauth, verifier, **params):
-        url, state = oauth.create_authorization_url(self.discovery["authorization_endpoint"], code_verifier=verifier,
-                                                    **params)
+        url, state = oauth.create_authorization_url(
+            self.discovery["authorization_endpoint"], code_verifier=verifier, **params
+        )
         return url, state
 
     def sign_in_page(self, browser, url, username="user-a", password=PASSWORD):
@@ -160,8 +162,11 @@ class ManagedLoginTest(unittest.TestCase):
         type(self).clock_offset += seconds
 
     def user_info(self, access_token, **headers):
-        return requests.get(self.discovery["userinfo_endpoint"], timeout=10,
-                            headers={"Authorization": f"Bearer {access_token}", **headers})
+        return requests.get(
+            self.discovery["userinfo_endpoint"],
+            timeout=10,
+            headers={"Authorization": f"Bearer {access_token}", **headers},
+        )
 
     def verified(self, token):
         """The token's claims once its signature checks against the discovery document's keys."""
@@ -183,9 +188,17 @@ class ManagedLoginTest(unittest.TestCase):
         self.assertEqual(params["state"], state)
         uuid.UUID(params["code"])
 
-        raw = requests.post(self.token_url, timeout=10, data={
-            "grant_type": "authorization_code", "client_id": self.client_id, "code": params["code"],
-            "redirect_uri": APP, "code_verifier": verifier})
+        raw = requests.post(
+            self.token_url,
+            timeout=10,
+            data={
+                "grant_type": "authorization_code",
+                "client_id": self.client_id,
+                "code": params["code"],
+                "redirect_uri": APP,
+                "code_verifier": verifier,
+            },
+        )
         self.assertEqual(raw.status_code, 200, raw.text)
         self.assertEqual(raw.headers["Content-Type"], JSON_TYPE)
         self.assertIn("no-store", raw.headers["Cache-Control"])
@@ -223,15 +236,25 @@ class ManagedLoginTest(unittest.TestCase):
     def test_wrong_verifier_is_invalid_grant_and_burns_the_code(self):
         oauth, verifier, callback = self.code_for()
         wrong = secrets.token_urlsafe(48)
-        self.assertEqual(self.token_error(lambda: oauth.fetch_token(
-            self.token_url, authorization_response=callback, code_verifier=wrong)), "invalid_grant")
-        self.assertEqual(self.token_error(lambda: oauth.fetch_token(
-            self.token_url, authorization_response=callback, code_verifier=verifier)), "invalid_grant")
+        self.assertEqual(
+            self.token_error(
+                lambda: oauth.fetch_token(self.token_url, authorization_response=callback, code_verifier=wrong)
+            ),
+            "invalid_grant",
+        )
+        self.assertEqual(
+            self.token_error(
+                lambda: oauth.fetch_token(self.token_url, authorization_response=callback, code_verifier=verifier)
+            ),
+            "invalid_grant",
+        )
 
     def test_missing_verifier_is_invalid_request(self):
         oauth, _verifier, callback = self.code_for()
-        self.assertEqual(self.token_error(lambda: oauth.fetch_token(
-            self.token_url, authorization_response=callback)), "invalid_request")
+        self.assertEqual(
+            self.token_error(lambda: oauth.fetch_token(self.token_url, authorization_response=callback)),
+            "invalid_request",
+        )
 
     def test_a_short_verifier_is_accepted_as_cognito_does(self):
         # AWS's guide suggests a UUID (36 characters, under RFC 7636's 43).
@@ -241,8 +264,12 @@ class ManagedLoginTest(unittest.TestCase):
     def test_replayed_code_is_invalid_grant(self):
         oauth, verifier, callback = self.code_for()
         oauth.fetch_token(self.token_url, authorization_response=callback, code_verifier=verifier)
-        self.assertEqual(self.token_error(lambda: oauth.fetch_token(
-            self.token_url, authorization_response=callback, code_verifier=verifier)), "invalid_grant")
+        self.assertEqual(
+            self.token_error(
+                lambda: oauth.fetch_token(self.token_url, authorization_response=callback, code_verifier=verifier)
+            ),
+            "invalid_grant",
+        )
 
     def test_code_expires_after_five_minutes(self):
         first, first_verifier, first_callback = self.code_for()
@@ -250,18 +277,33 @@ class ManagedLoginTest(unittest.TestCase):
         self.move_clock(299)
         first.fetch_token(self.token_url, authorization_response=first_callback, code_verifier=first_verifier)
         self.move_clock(2)
-        self.assertEqual(self.token_error(lambda: second.fetch_token(
-            self.token_url, authorization_response=second_callback, code_verifier=second_verifier)), "invalid_grant")
+        self.assertEqual(
+            self.token_error(
+                lambda: second.fetch_token(
+                    self.token_url, authorization_response=second_callback, code_verifier=second_verifier
+                )
+            ),
+            "invalid_grant",
+        )
 
     def test_code_is_bound_to_its_client(self):
         other = self.idp.create_user_pool_client(
-            UserPoolId=self.pool_id, ClientName="other", AllowedOAuthFlowsUserPoolClient=True,
-            AllowedOAuthFlows=["code"], AllowedOAuthScopes=["openid"], SupportedIdentityProviders=["COGNITO"],
-            CallbackURLs=[APP])["UserPoolClient"]["ClientId"]
+            UserPoolId=self.pool_id,
+            ClientName="other",
+            AllowedOAuthFlowsUserPoolClient=True,
+            AllowedOAuthFlows=["code"],
+            AllowedOAuthScopes=["openid"],
+            SupportedIdentityProviders=["COGNITO"],
+            CallbackURLs=[APP],
+        )["UserPoolClient"]["ClientId"]
         _oauth, verifier, callback = self.code_for()
         thief = OAuth2Session(other, token_endpoint_auth_method="none", redirect_uri=APP)
-        self.assertEqual(self.token_error(lambda: thief.fetch_token(
-            self.token_url, authorization_response=callback, code_verifier=verifier)), "invalid_grant")
+        self.assertEqual(
+            self.token_error(
+                lambda: thief.fetch_token(self.token_url, authorization_response=callback, code_verifier=verifier)
+            ),
+            "invalid_grant",
+        )
 
     # ---- redirect_uri and the error page ----------------------------------------------------
 
@@ -281,12 +323,20 @@ class ManagedLoginTest(unittest.TestCase):
     def test_redirect_uri_must_match_at_the_token_endpoint(self):
         _oauth, verifier, callback = self.code_for()
         other = self.oauth(redirect_uri=APP + "/")
-        self.assertEqual(self.token_error(lambda: other.fetch_token(
-            self.token_url, authorization_response=callback, code_verifier=verifier)), "invalid_grant")
+        self.assertEqual(
+            self.token_error(
+                lambda: other.fetch_token(self.token_url, authorization_response=callback, code_verifier=verifier)
+            ),
+            "invalid_grant",
+        )
 
     def test_unknown_client_gets_the_error_page(self):
-        response = requests.get(self.discovery["authorization_endpoint"], allow_redirects=True, timeout=10, params={
-            "client_id": "nope", "redirect_uri": APP, "response_type": "code"})
+        response = requests.get(
+            self.discovery["authorization_endpoint"],
+            allow_redirects=True,
+            timeout=10,
+            params={"client_id": "nope", "redirect_uri": APP, "response_type": "code"},
+        )
         self.assertEqual(response.status_code, 400)
         self.assertIn(ERROR_PAGE_TEXT, response.text)
 
@@ -303,13 +353,20 @@ class ManagedLoginTest(unittest.TestCase):
     def test_plain_pkce_is_refused(self):
         # Authlib computes only S256 challenges itself: the plain one (the verifier) is passed as is.
         verifier = secrets.token_urlsafe(48)
-        self.assertEqual(self.authorize_error(self.oauth(code_challenge_method="plain"), verifier,
-                                              code_challenge=verifier, code_challenge_method="plain"),
-                         "invalid_request")
+        self.assertEqual(
+            self.authorize_error(
+                self.oauth(code_challenge_method="plain"),
+                verifier,
+                code_challenge=verifier,
+                code_challenge_method="plain",
+            ),
+            "invalid_request",
+        )
 
     def test_a_challenge_needs_its_method(self):
-        self.assertEqual(self.authorize_error(self.oauth(code_challenge_method=None), code_challenge="x" * 43),
-                         "invalid_request")
+        self.assertEqual(
+            self.authorize_error(self.oauth(code_challenge_method=None), code_challenge="x" * 43), "invalid_request"
+        )
 
     def test_malformed_requests_go_back_with_an_error(self):
         self.assertEqual(self.authorize_error(self.oauth(scope="openid profile")), "invalid_scope")  # not allowed
@@ -338,14 +395,19 @@ class ManagedLoginTest(unittest.TestCase):
         browser = requests.Session()
         self.code_for(browser=browser)
         session_cookie = browser.cookies["cognito"]
-        response = browser.get(self.discovery["end_session_endpoint"], allow_redirects=False, timeout=10,
-                               params={"client_id": self.client_id, "logout_uri": APP})
+        response = browser.get(
+            self.discovery["end_session_endpoint"],
+            allow_redirects=False,
+            timeout=10,
+            params={"client_id": self.client_id, "logout_uri": APP},
+        )
         self.assertEqual(response.status_code, 302)
         self.assertEqual(response.headers["Location"], APP)
         self.assertNotIn("cognito", browser.cookies)
         url, _ = self.authorize_url(self.oauth(), secrets.token_urlsafe(48))
-        self.assertEqual(urlsplit(browser.get(url, allow_redirects=False, timeout=10).headers["Location"]).path,
-                         "/login")
+        self.assertEqual(
+            urlsplit(browser.get(url, allow_redirects=False, timeout=10).headers["Location"]).path, "/login"
+        )
         # The session is over on the server too: its old cookie signs nobody in.
         replayed = requests.get(url, cookies={"cognito": session_cookie}, allow_redirects=False, timeout=10)
         self.assertEqual(urlsplit(replayed.headers["Location"]).path, "/login")
@@ -355,8 +417,12 @@ class ManagedLoginTest(unittest.TestCase):
         self.code_for(browser=browser)
         for wrong in (APP + "/", "https://evil.example"):
             with self.subTest(logout_uri=wrong):
-                response = browser.get(self.discovery["end_session_endpoint"], allow_redirects=True, timeout=10,
-                                       params={"client_id": self.client_id, "logout_uri": wrong})
+                response = browser.get(
+                    self.discovery["end_session_endpoint"],
+                    allow_redirects=True,
+                    timeout=10,
+                    params={"client_id": self.client_id, "logout_uri": wrong},
+                )
                 self.assertEqual(response.status_code, 400)
                 self.assertIn(ERROR_PAGE_TEXT, response.text)
                 self.assertEqual(urlsplit(response.url).netloc, urlsplit(self.endpoint).netloc)
@@ -368,8 +434,9 @@ class ManagedLoginTest(unittest.TestCase):
         response = requests.get(self.discovery["end_session_endpoint"], params={"logout_uri": APP}, timeout=10)
         self.assertEqual(response.status_code, 400)
         self.assertIn("Missing required parameter client_id", response.text)
-        response = requests.get(self.discovery["end_session_endpoint"], params={"client_id": self.client_id},
-                                timeout=10)
+        response = requests.get(
+            self.discovery["end_session_endpoint"], params={"client_id": self.client_id}, timeout=10
+        )
         self.assertEqual(response.status_code, 400)
         self.assertIn("Required String parameter &#x27;redirect_uri&#x27; is not present", response.text)
 
@@ -393,8 +460,9 @@ class ManagedLoginTest(unittest.TestCase):
     def test_a_post_without_the_form_token_is_refused(self):
         url, _ = self.authorize_url(self.oauth(), secrets.token_urlsafe(48))
         login = urljoin(url, "/login?" + urlsplit(url).query)
-        response = requests.post(login, data={"username": "user-a", "password": PASSWORD}, allow_redirects=False,
-                                 timeout=10)
+        response = requests.post(
+            login, data={"username": "user-a", "password": PASSWORD}, allow_redirects=False, timeout=10
+        )
         self.assertEqual(response.status_code, 403)
 
     # ---- refresh, revoke, userInfo ----------------------------------------------------------
@@ -413,40 +481,61 @@ class ManagedLoginTest(unittest.TestCase):
 
     def test_refresh_answers_without_a_new_refresh_token(self):
         _oauth, token = self.tokens()
-        raw = requests.post(self.token_url, timeout=10, data={
-            "grant_type": "refresh_token", "client_id": self.client_id, "refresh_token": token["refresh_token"]})
+        raw = requests.post(
+            self.token_url,
+            timeout=10,
+            data={"grant_type": "refresh_token", "client_id": self.client_id, "refresh_token": token["refresh_token"]},
+        )
         self.assertEqual(raw.status_code, 200, raw.text)
         self.assertEqual(sorted(raw.json()), ["access_token", "expires_in", "id_token", "token_type"])
 
     def test_revoked_refresh_token_is_refused(self):
         oauth, token = self.tokens()
         other_oauth, other = self.tokens()
-        revoked = requests.post(self.discovery["revocation_endpoint"], timeout=10, data={
-            "token": token["refresh_token"], "client_id": self.client_id})
+        revoked = requests.post(
+            self.discovery["revocation_endpoint"],
+            timeout=10,
+            data={"token": token["refresh_token"], "client_id": self.client_id},
+        )
         self.assertEqual((revoked.status_code, revoked.text), (200, ""))
         self.assertEqual(revoked.headers["Content-Type"], JSON_TYPE)
-        self.assertEqual(self.token_error(lambda: oauth.refresh_token(
-            self.token_url, refresh_token=token["refresh_token"])), "invalid_grant")
+        self.assertEqual(
+            self.token_error(lambda: oauth.refresh_token(self.token_url, refresh_token=token["refresh_token"])),
+            "invalid_grant",
+        )
         # ... and so is the access token issued with it; another sign-in is untouched.
         self.assertEqual(self.user_info(token["access_token"]).status_code, 401)
         self.assertEqual(self.user_info(other["access_token"]).status_code, 200)
         other_oauth.refresh_token(self.token_url, refresh_token=other["refresh_token"])
         # The API's REFRESH_TOKEN_AUTH agrees.
         with self.assertRaises(self.idp.exceptions.NotAuthorizedException):
-            self.idp.initiate_auth(ClientId=self.client_id, AuthFlow="REFRESH_TOKEN_AUTH",
-                                   AuthParameters={"REFRESH_TOKEN": token["refresh_token"]})
+            self.idp.initiate_auth(
+                ClientId=self.client_id,
+                AuthFlow="REFRESH_TOKEN_AUTH",
+                AuthParameters={"REFRESH_TOKEN": token["refresh_token"]},
+            )
 
     def test_revoke_with_authlib_and_its_errors(self):
         oauth, token = self.tokens()
-        self.assertEqual(oauth.revoke_token(self.discovery["revocation_endpoint"], token["refresh_token"],
-                                            token_type_hint="refresh_token").status_code, 200)
+        self.assertEqual(
+            oauth.revoke_token(
+                self.discovery["revocation_endpoint"], token["refresh_token"], token_type_hint="refresh_token"
+            ).status_code,
+            200,
+        )
         again = oauth.revoke_token(self.discovery["revocation_endpoint"], token["refresh_token"])
         self.assertEqual(again.status_code, 200)  # already revoked: not an error
-        access = requests.post(self.discovery["revocation_endpoint"], timeout=10, data={
-            "token": token["access_token"], "client_id": self.client_id})
+        access = requests.post(
+            self.discovery["revocation_endpoint"],
+            timeout=10,
+            data={"token": token["access_token"], "client_id": self.client_id},
+        )
         self.assertEqual((access.status_code, access.json()), (400, {"error": "unsupported_token_type"}))
-        unknown = requests.post(self.discovery["revocation_endpoint"], timeout=10, data={
-            "token": token["refresh_token"], "client_id": "nope"})
+        unknown = requests.post(
+            self.discovery["revocation_endpoint"],
+            timeout=10,
+            data={"token": token["refresh_token"], "client_id": "nope"},
+        )
         self.assertEqual((unknown.status_code, unknown.json()), (401, {"error": "invalid_client"}))
         missing = requests.post(self.discovery["revocation_endpoint"], timeout=10, data={"client_id": self.client_id})
         self.assertEqual((missing.status_code, missing.json()), (400, {"error": "invalid_request"}))
@@ -470,9 +559,12 @@ class ManagedLoginTest(unittest.TestCase):
         self.assertEqual(forged.status_code, 401)
         self.assertIn('error="invalid_token"', forged.headers["WWW-Authenticate"])
         # InitiateAuth's access tokens carry aws.cognito.signin.user.admin, not openid.
-        api = self.idp.admin_initiate_auth(UserPoolId=self.pool_id, ClientId=self.client_id,
-                                           AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-                                           AuthParameters={"USERNAME": "user-a", "PASSWORD": PASSWORD})
+        api = self.idp.admin_initiate_auth(
+            UserPoolId=self.pool_id,
+            ClientId=self.client_id,
+            AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": "user-a", "PASSWORD": PASSWORD},
+        )
         self.assertEqual(self.user_info(api["AuthenticationResult"]["AccessToken"]).status_code, 400)
         _oauth, token = self.tokens()
         self.move_clock(3601)
@@ -485,8 +577,16 @@ class ManagedLoginTest(unittest.TestCase):
             ({"grant_type": "password", "client_id": self.client_id}, "unsupported_grant_type"),
             ({"client_id": self.client_id, "code": "x"}, "invalid_request"),
             ({"grant_type": "authorization_code", "client_id": "nope", "code": "x"}, "invalid_client"),
-            ({"grant_type": "authorization_code", "client_id": self.client_id, "code": str(uuid.uuid4()),
-              "redirect_uri": APP, "code_verifier": "x" * 43}, "invalid_grant"),
+            (
+                {
+                    "grant_type": "authorization_code",
+                    "client_id": self.client_id,
+                    "code": str(uuid.uuid4()),
+                    "redirect_uri": APP,
+                    "code_verifier": "x" * 43,
+                },
+                "invalid_grant",
+            ),
             ({"grant_type": "refresh_token", "client_id": self.client_id, "refresh_token": "nope"}, "invalid_grant"),
             ({"grant_type": "client_credentials", "client_id": self.client_id}, "unauthorized_client"),
         ]
@@ -503,17 +603,30 @@ class ManagedLoginTest(unittest.TestCase):
         _oauth, token = self.tokens()
         for origin, allowed in ((APP, True), ("http://127.0.0.1:5173", False)):
             with self.subTest(origin=origin):
-                answer = requests.post(self.token_url, headers={"Origin": origin}, timeout=10, data={
-                    "grant_type": "refresh_token", "client_id": self.client_id,
-                    "refresh_token": token["refresh_token"]})
+                answer = requests.post(
+                    self.token_url,
+                    headers={"Origin": origin},
+                    timeout=10,
+                    data={
+                        "grant_type": "refresh_token",
+                        "client_id": self.client_id,
+                        "refresh_token": token["refresh_token"],
+                    },
+                )
                 self.assertEqual(answer.headers.get("Access-Control-Allow-Origin"), origin if allowed else None)
                 error = requests.post(self.token_url, headers={"Origin": origin}, data={"grant_type": "x"}, timeout=10)
                 self.assertEqual(error.headers.get("Access-Control-Allow-Origin"), origin if allowed else None)
                 info = self.user_info(token["access_token"], Origin=origin)
                 self.assertEqual(info.headers.get("Access-Control-Allow-Origin"), origin if allowed else None)
-                preflight = requests.options(self.discovery["userinfo_endpoint"], timeout=10, headers={
-                    "Origin": origin, "Access-Control-Request-Method": "GET",
-                    "Access-Control-Request-Headers": "authorization"})
+                preflight = requests.options(
+                    self.discovery["userinfo_endpoint"],
+                    timeout=10,
+                    headers={
+                        "Origin": origin,
+                        "Access-Control-Request-Method": "GET",
+                        "Access-Control-Request-Headers": "authorization",
+                    },
+                )
                 self.assertEqual(preflight.status_code, 200 if allowed else 403)
                 if allowed:
                     self.assertIn("authorization", preflight.headers["Access-Control-Allow-Headers"])
@@ -522,10 +635,14 @@ class ManagedLoginTest(unittest.TestCase):
         document = self.discovery
         self.assertEqual(list(document), sorted(document))  # Cognito's key order
         self.assertEqual(document["issuer"], f"https://cognito-idp.us-east-1.amazonaws.com/{self.pool_id}")
-        for key, path in (("authorization_endpoint", "/oauth2/authorize"), ("token_endpoint", "/oauth2/token"),
-                          ("userinfo_endpoint", "/oauth2/userInfo"), ("end_session_endpoint", "/logout"),
-                          ("revocation_endpoint", "/oauth2/revoke"),
-                          ("jwks_uri", f"/{self.pool_id}/.well-known/jwks.json")):
+        for key, path in (
+            ("authorization_endpoint", "/oauth2/authorize"),
+            ("token_endpoint", "/oauth2/token"),
+            ("userinfo_endpoint", "/oauth2/userInfo"),
+            ("end_session_endpoint", "/logout"),
+            ("revocation_endpoint", "/oauth2/revoke"),
+            ("jwks_uri", f"/{self.pool_id}/.well-known/jwks.json"),
+        ):
             self.assertEqual(document[key], self.endpoint + path, key)
         for absent in ("code_challenge_methods_supported", "grant_types_supported", "claims_supported"):
             self.assertNotIn(absent, document)
@@ -537,8 +654,12 @@ class ManagedLoginTest(unittest.TestCase):
         code = query_of(callback)["code"]
         token = oauth.fetch_token(self.token_url, authorization_response=callback, code_verifier=verifier)
         # OIDC's standard logout request carries the ID token in its query.
-        requests.get(self.discovery["end_session_endpoint"], allow_redirects=False, timeout=10, params={
-            "client_id": self.client_id, "logout_uri": APP, "id_token_hint": token["id_token"]})
+        requests.get(
+            self.discovery["end_session_endpoint"],
+            allow_redirects=False,
+            timeout=10,
+            params={"client_id": self.client_id, "logout_uri": APP, "id_token_hint": token["id_token"]},
+        )
         self.log.flush()
         self.log.seek(0)
         log = self.log.read()
@@ -558,11 +679,18 @@ class MotoInternalsTest(unittest.TestCase):
         attributes = cognito_managed_login.MOTO_INSTANCE_ATTRIBUTES["CognitoIdpUserPool"]
         try:
             cognito_managed_login.MOTO_INTERNALS = internals + [
-                ("moto.cognitoidp.models", "CognitoIdpUserPool", "create_jwt_v2"), ("moto.nowhere", None, "x")]
+                ("moto.cognitoidp.models", "CognitoIdpUserPool", "create_jwt_v2"),
+                ("moto.nowhere", None, "x"),
+            ]
             attributes.append("refresh_tokens_v2")
-            self.assertEqual(cognito_managed_login.missing_moto_internals(), [
-                "moto.cognitoidp.models.CognitoIdpUserPool.create_jwt_v2", "moto.nowhere.x",
-                "CognitoIdpUserPool().refresh_tokens_v2"])
+            self.assertEqual(
+                cognito_managed_login.missing_moto_internals(),
+                [
+                    "moto.cognitoidp.models.CognitoIdpUserPool.create_jwt_v2",
+                    "moto.nowhere.x",
+                    "CognitoIdpUserPool().refresh_tokens_v2",
+                ],
+            )
         finally:
             cognito_managed_login.MOTO_INTERNALS = internals
             attributes.remove("refresh_tokens_v2")

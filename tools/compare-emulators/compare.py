@@ -114,11 +114,21 @@ class Emulator:
         self.endpoint = f"http://127.0.0.1:{port}"
         started = time.monotonic()
         self.process = subprocess.Popen(
-            self.command(port), env={**os.environ, "TMPDIR": self.scratch, **self.env(port)},
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, start_new_session=True)
-        self.idp = boto3.client("cognito-idp", endpoint_url=self.endpoint, region_name="us-east-1",
-                                aws_access_key_id="local", aws_secret_access_key="local",
-                                config=Config(retries={"max_attempts": 1}, connect_timeout=1, read_timeout=10))
+            self.command(port),
+            env={**os.environ, "TMPDIR": self.scratch, **self.env(port)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        self.idp = boto3.client(
+            "cognito-idp",
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+            config=Config(retries={"max_attempts": 1}, connect_timeout=1, read_timeout=10),
+        )
         while True:
             try:
                 self.idp.list_user_pools(MaxResults=1)
@@ -154,19 +164,25 @@ class Emulator:
         return total / 1024
 
     def closure(self):
-        out = subprocess.run([self.python, "-c", CLOSURE, *self.closure_roots], capture_output=True, text=True,
-                             check=True).stdout
+        out = subprocess.run(
+            [self.python, "-c", CLOSURE, *self.closure_roots], capture_output=True, text=True, check=True
+        ).stdout
         return json.loads(out)
 
 
 def setup(emulator):
     """The local stack's pool, client and user, made the same way on both."""
     idp = emulator.idp
-    pool = idp.create_user_pool(PoolName="hello-api-users", UsernameConfiguration={"CaseSensitive": False})[
-        "UserPool"]["Id"]
+    pool = idp.create_user_pool(PoolName="hello-api-users", UsernameConfiguration={"CaseSensitive": False})["UserPool"][
+        "Id"
+    ]
     client = idp.create_user_pool_client(UserPoolId=pool, **CLIENT)["UserPoolClient"]["ClientId"]
-    idp.admin_create_user(UserPoolId=pool, Username="user-a", MessageAction="SUPPRESS", UserAttributes=[
-        {"Name": "email", "Value": "usera@example.com"}, {"Name": "email_verified", "Value": "true"}])
+    idp.admin_create_user(
+        UserPoolId=pool,
+        Username="user-a",
+        MessageAction="SUPPRESS",
+        UserAttributes=[{"Name": "email", "Value": "usera@example.com"}, {"Name": "email_verified", "Value": "true"}],
+    )
     idp.admin_set_user_password(UserPoolId=pool, Username="user-a", Password=PASSWORD, Permanent=True)
     return pool, client
 
@@ -205,17 +221,21 @@ class Flows:
         self.authorize = self.discovery.get("authorization_endpoint") or f"{emulator.endpoint}/oauth2/authorize"
 
     def oauth(self, **options):
-        return OAuth2Session(self.client, token_endpoint_auth_method="none",
-                             **{"redirect_uri": APP, "scope": "openid email", "code_challenge_method": "S256",
-                                **options})
+        return OAuth2Session(
+            self.client,
+            token_endpoint_auth_method="none",
+            **{"redirect_uri": APP, "scope": "openid email", "code_challenge_method": "S256", **options},
+        )
 
     def browse(self, browser, url):
         """GET, following redirects while they stay on the emulator (never into the app)."""
         while True:
             answer = browser.get(url, allow_redirects=False, timeout=10)
             location = urljoin(url, answer.headers.get("Location", ""))
-            if answer.status_code not in (301, 302, 303, 307) or urlsplit(location).netloc != \
-                    urlsplit(self.e.endpoint).netloc:
+            if (
+                answer.status_code not in (301, 302, 303, 307)
+                or urlsplit(location).netloc != urlsplit(self.e.endpoint).netloc
+            ):
                 return answer
             url = location
 
@@ -234,8 +254,9 @@ class Flows:
         url, _ = oauth.create_authorization_url(self.authorize, code_verifier=verifier, **params)
         answer = self.login(browser or requests.Session(), url)
         location = answer.headers.get("Location", "")
-        assert answer.status_code == 302 and location.startswith(APP) and "code" in query(location), \
+        assert answer.status_code == 302 and location.startswith(APP) and "code" in query(location), (
             f"no code ({answer.status_code})"
+        )
         return oauth, verifier, location
 
     def tokens(self, **params):
@@ -250,17 +271,22 @@ class Flows:
         return False
 
     def admin(self, password=PASSWORD):
-        return self.idp.admin_initiate_auth(UserPoolId=self.pool, ClientId=self.client,
-                                            AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-                                            AuthParameters={"USERNAME": "user-a", "PASSWORD": password})
+        return self.idp.admin_initiate_auth(
+            UserPoolId=self.pool,
+            ClientId=self.client,
+            AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": "user-a", "PASSWORD": password},
+        )
 
     def srp(self, password):
-        return AWSSRP(username="user-a", password=password, pool_id=self.pool, client_id=self.client,
-                      client=self.idp).authenticate_user()
+        return AWSSRP(
+            username="user-a", password=password, pool_id=self.pool, client_id=self.client, client=self.idp
+        ).authenticate_user()
 
     def refresh_api(self, refresh_token):
-        return self.idp.initiate_auth(ClientId=self.client, AuthFlow="REFRESH_TOKEN_AUTH",
-                                      AuthParameters={"REFRESH_TOKEN": refresh_token})
+        return self.idp.initiate_auth(
+            ClientId=self.client, AuthFlow="REFRESH_TOKEN_AUTH", AuthParameters={"REFRESH_TOKEN": refresh_token}
+        )
 
     # Each returns True when the emulator does what Cognito does.
 
@@ -302,8 +328,13 @@ class Flows:
         return decoded.claims["iss"] == f"https://cognito-idp.us-east-1.amazonaws.com/{self.pool}"
 
     def discovery_endpoints(self):
-        wanted = ("authorization_endpoint", "token_endpoint", "userinfo_endpoint", "end_session_endpoint",
-                  "revocation_endpoint")
+        wanted = (
+            "authorization_endpoint",
+            "token_endpoint",
+            "userinfo_endpoint",
+            "end_session_endpoint",
+            "revocation_endpoint",
+        )
         return all(str(self.discovery.get(k, "")).startswith(self.e.endpoint) for k in wanted)
 
     def code_flow(self):
@@ -312,19 +343,26 @@ class Flows:
 
     def wrong_verifier(self):
         oauth, _verifier, location = self.code()
-        return self.refused_with(lambda: oauth.fetch_token(self.token_url, authorization_response=location,
-                                                           code_verifier=secrets.token_urlsafe(48)), "invalid_grant")
+        return self.refused_with(
+            lambda: oauth.fetch_token(
+                self.token_url, authorization_response=location, code_verifier=secrets.token_urlsafe(48)
+            ),
+            "invalid_grant",
+        )
 
     def replayed_code(self):
         oauth, verifier, location = self.code()
         oauth.fetch_token(self.token_url, authorization_response=location, code_verifier=verifier)
-        return self.refused_with(lambda: oauth.fetch_token(self.token_url, authorization_response=location,
-                                                           code_verifier=verifier), "invalid_grant")
+        return self.refused_with(
+            lambda: oauth.fetch_token(self.token_url, authorization_response=location, code_verifier=verifier),
+            "invalid_grant",
+        )
 
     def plain_refused(self):
         verifier = secrets.token_urlsafe(48)
-        url, _ = self.oauth().create_authorization_url(self.authorize, code_challenge=verifier,
-                                                       code_challenge_method="plain")
+        url, _ = self.oauth().create_authorization_url(
+            self.authorize, code_challenge=verifier, code_challenge_method="plain"
+        )
         answer = self.login(requests.Session(), url)
         return query(answer.headers.get("Location", "")).get("error") == "invalid_request"
 
@@ -334,10 +372,16 @@ class Flows:
         return answer.status_code == 400 and answer.headers.get("Content-Type", "").startswith("text/html")
 
     def wrong_logout_uri(self):
-        answer = requests.get(f"{self.e.endpoint}/logout", allow_redirects=False, timeout=10,
-                              params={"client_id": self.client, "logout_uri": "https://evil.example"})
-        return not answer.headers.get("Location", "").startswith("https://evil.example") and \
-            answer.status_code in (302, 400)
+        answer = requests.get(
+            f"{self.e.endpoint}/logout",
+            allow_redirects=False,
+            timeout=10,
+            params={"client_id": self.client, "logout_uri": "https://evil.example"},
+        )
+        return not answer.headers.get("Location", "").startswith("https://evil.example") and answer.status_code in (
+            302,
+            400,
+        )
 
     def skips_form(self, browser):
         url, _ = self.oauth().create_authorization_url(self.authorize, code_verifier=secrets.token_urlsafe(48))
@@ -353,8 +397,12 @@ class Flows:
         browser = requests.Session()
         self.code(browser=browser)
         before = self.skips_form(browser)
-        browser.get(f"{self.e.endpoint}/logout", allow_redirects=False, timeout=10,
-                    params={"client_id": self.client, "logout_uri": APP})
+        browser.get(
+            f"{self.e.endpoint}/logout",
+            allow_redirects=False,
+            timeout=10,
+            params={"client_id": self.client, "logout_uri": APP},
+        )
         return before and not self.skips_form(browser)
 
     def scope_as_requested(self):
@@ -379,10 +427,14 @@ class Flows:
 
     def oauth_revoke(self):
         oauth, token = self.tokens()
-        answer = requests.post(self.discovery.get("revocation_endpoint") or f"{self.e.endpoint}/oauth2/revoke",
-                               data={"token": token["refresh_token"], "client_id": self.client}, timeout=10)
+        answer = requests.post(
+            self.discovery.get("revocation_endpoint") or f"{self.e.endpoint}/oauth2/revoke",
+            data={"token": token["refresh_token"], "client_id": self.client},
+            timeout=10,
+        )
         return answer.status_code == 200 and self.refused_with(
-            lambda: oauth.refresh_token(self.token_url, refresh_token=token["refresh_token"]), "invalid_grant")
+            lambda: oauth.refresh_token(self.token_url, refresh_token=token["refresh_token"]), "invalid_grant"
+        )
 
     def user_info(self):
         _oauth, token = self.tokens()
@@ -390,22 +442,38 @@ class Flows:
         good = requests.get(url, headers={"Authorization": f"Bearer {token['access_token']}"}, timeout=10)
         api = self.admin()["AuthenticationResult"]["AccessToken"]
         refused = requests.get(url, headers={"Authorization": f"Bearer {api}"}, timeout=10)
-        return good.status_code == 200 and good.json().get("email") == "usera@example.com" and \
-            refused.status_code >= 400
+        return (
+            good.status_code == 200 and good.json().get("email") == "usera@example.com" and refused.status_code >= 400
+        )
 
     def cors(self):
         _oauth, token = self.tokens()
 
-        answer = requests.post(self.token_url, headers={"Origin": APP}, timeout=10, data={
-            "grant_type": "refresh_token", "client_id": self.client, "refresh_token": token["refresh_token"]})
+        answer = requests.post(
+            self.token_url,
+            headers={"Origin": APP},
+            timeout=10,
+            data={"grant_type": "refresh_token", "client_id": self.client, "refresh_token": token["refresh_token"]},
+        )
         return answer.status_code == 200 and answer.headers.get("Access-Control-Allow-Origin") in (APP, "*")
 
     def error_json(self):
-        answer = requests.post(self.token_url, timeout=10, data={
-            "grant_type": "authorization_code", "client_id": self.client, "code": str(uuid.uuid4()),
-            "redirect_uri": APP, "code_verifier": "x" * 43})
-        return answer.status_code == 400 and answer.headers.get("Content-Type", "").startswith("application/json") \
+        answer = requests.post(
+            self.token_url,
+            timeout=10,
+            data={
+                "grant_type": "authorization_code",
+                "client_id": self.client,
+                "code": str(uuid.uuid4()),
+                "redirect_uri": APP,
+                "code_verifier": "x" * 43,
+            },
+        )
+        return (
+            answer.status_code == 400
+            and answer.headers.get("Content-Type", "").startswith("application/json")
             and answer.json().get("error") == "invalid_grant"
+        )
 
 
 CHECKS = [
@@ -415,14 +483,20 @@ CHECKS = [
     ("API", "REFRESH_TOKEN_AUTH renews the tokens", Flows.refresh_token_auth),
     ("API", "RevokeToken: the refresh token stops working", Flows.revoke_token_api),
     ("API", "tokens verify with the discovery document's jwks_uri; iss in AWS's form", Flows.tokens_verify),
-    ("managed login", "discovery lists authorize, token, userInfo, end_session and revocation endpoints",
-     Flows.discovery_endpoints),
+    (
+        "managed login",
+        "discovery lists authorize, token, userInfo, end_session and revocation endpoints",
+        Flows.discovery_endpoints,
+    ),
     ("managed login", "authorization code + PKCE S256 signs in", Flows.code_flow),
     ("managed login", "wrong code_verifier: invalid_grant", Flows.wrong_verifier),
     ("managed login", "replayed code: invalid_grant", Flows.replayed_code),
     ("managed login", "PKCE method plain refused", Flows.plain_refused),
-    ("managed login", "unregistered redirect_uri (a trailing slash) never reaches the app: an HTML error page, 400",
-     Flows.wrong_redirect_uri),
+    (
+        "managed login",
+        "unregistered redirect_uri (a trailing slash) never reaches the app: an HTML error page, 400",
+        Flows.wrong_redirect_uri,
+    ),
     ("managed login", "unregistered logout_uri refused", Flows.wrong_logout_uri),
     ("managed login", "second authorize inside the session skips the form (cookie)", Flows.session_skips_form),
     ("managed login", "/logout ends the session: the next authorize shows the form", Flows.logout_ends_session),
@@ -431,8 +505,11 @@ CHECKS = [
     ("managed login", "at_hash in the ID token, correct", Flows.at_hash),
     ("managed login", "auth_time unchanged by a refresh (oidc-client-ts checks it)", Flows.auth_time_on_refresh),
     ("managed login", "/oauth2/revoke: the refresh token stops working", Flows.oauth_revoke),
-    ("managed login", "userInfo: 200 with email for a code-flow token, refused for an InitiateAuth one",
-     Flows.user_info),
+    (
+        "managed login",
+        "userInfo: 200 with email for a code-flow token, refused for an InitiateAuth one",
+        Flows.user_info,
+    ),
     ("managed login", "CORS on the token response for the app's origin (a browser can read it)", Flows.cors),
     ("managed login", "token errors are JSON with Cognito's error code", Flows.error_json),
 ]
@@ -480,22 +557,37 @@ def emulators(args):
     import cognito_managed_login
 
     internals = len(cognito_managed_login.MOTO_INTERNALS) + sum(
-        map(len, cognito_managed_login.MOTO_INSTANCE_ATTRIBUTES.values()))
+        map(len, cognito_managed_login.MOTO_INSTANCE_ATTRIBUTES.values())
+    )
     return [
         Emulator(
-            "moto + our layer", aws_python,
+            "moto + our layer",
+            aws_python,
             lambda port: [aws_python, str(REPO / "scripts/cognito-emulator.py"), "-H", "127.0.0.1", "-p", str(port)],
             # What scripts/local-stack.sh sets.
-            lambda port: {"MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY": "HASH",
-                          "MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY": "HASH"},
-            ["moto[server]", "pycognito"], internals),
+            lambda port: {
+                "MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY": "HASH",
+                "MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY": "HASH",
+            },
+            ["moto[server]", "pycognito"],
+            internals,
+        ),
         Emulator(
-            "ministack", str(ministack_venv / "bin/python"),
+            "ministack",
+            str(ministack_venv / "bin/python"),
             lambda port: [str(ministack_venv / "bin/ministack")],
             # Loopback only, no MQTT listener, Cognito only, quiet.
-            lambda port: {"GATEWAY_PORT": str(port), "BIND_HOST": "127.0.0.1", "MINISTACK_HOST": "127.0.0.1",
-                          "IOT_MTLS_ENABLED": "0", "SERVICES": "cognito-idp", "LOG_LEVEL": "WARNING"},
-            ["ministack", "cryptography"], None),
+            lambda port: {
+                "GATEWAY_PORT": str(port),
+                "BIND_HOST": "127.0.0.1",
+                "MINISTACK_HOST": "127.0.0.1",
+                "IOT_MTLS_ENABLED": "0",
+                "SERVICES": "cognito-idp",
+                "LOG_LEVEL": "WARNING",
+            },
+            ["ministack", "cryptography"],
+            None,
+        ),
     ]
 
 
@@ -517,33 +609,59 @@ def main():
         print(f"measuring {emulator.name} ...", file=sys.stderr)
         results, rss = run_checks(emulator)
         closure = emulator.closure()
-        measured.append({"emulator": emulator, "results": results, "rss": rss, "closure": closure,
-                         "stable": stable_ids(emulator), "starts": start_times(emulator)})
+        measured.append(
+            {
+                "emulator": emulator,
+                "results": results,
+                "rss": rss,
+                "closure": closure,
+                "stable": stable_ids(emulator),
+                "starts": start_times(emulator),
+            }
+        )
 
     names = [f"{m['emulator'].name} ({m['closure']['version']})" for m in measured]
     rows = []
     for group in ("API", "managed login"):
         labels = [label for g, label, _ in CHECKS if g == group]
-        rows.append((f"**{group}: as Cognito does**",
-                     [f"**{sum(m['results'][lb][0] for lb in labels)}/{len(labels)}**" for m in measured]))
+        rows.append(
+            (
+                f"**{group}: as Cognito does**",
+                [f"**{sum(m['results'][lb][0] for lb in labels)}/{len(labels)}**" for m in measured],
+            )
+        )
         for label in labels:
-            rows.append((label, ["yes" if m["results"][label][0] else f"no {m['results'][label][1]}".strip()
-                                 for m in measured]))
+            rows.append(
+                (label, ["yes" if m["results"][label][0] else f"no {m['results'][label][1]}".strip() for m in measured])
+            )
     rows += [
         ("pool and client ids the same after a restart", ["yes" if m["stable"] else "no" for m in measured]),
-        (f"start to first Cognito answer, median of {START_RUNS} (min-max)",
-         [f"{statistics.median(m['starts']):.2f} s ({min(m['starts']):.2f}-{max(m['starts']):.2f})"
-          for m in measured]),
+        (
+            f"start to first Cognito answer, median of {START_RUNS} (min-max)",
+            [
+                f"{statistics.median(m['starts']):.2f} s ({min(m['starts']):.2f}-{max(m['starts']):.2f})"
+                for m in measured
+            ],
+        ),
         ("memory at rest after the checks (RSS)", [f"{m['rss']:.0f} MiB" for m in measured]),
-        ("installed: the emulator's packages", [f"{m['closure']['bytes'] / 1e6:.0f} MB, {m['closure']['packages']} "
-                                                "packages" for m in measured]),
-        ("another project's internals it relies on", [
-            f"{m['emulator'].internals} names of moto's, checked at start" if m["emulator"].internals is not None
-            else "none: its managed login is its own code (an upgrade changes behaviour, unannounced)"
-            for m in measured]),
+        (
+            "installed: the emulator's packages",
+            [f"{m['closure']['bytes'] / 1e6:.0f} MB, {m['closure']['packages']} packages" for m in measured],
+        ),
+        (
+            "another project's internals it relies on",
+            [
+                f"{m['emulator'].internals} names of moto's, checked at start"
+                if m["emulator"].internals is not None
+                else "none: its managed login is its own code (an upgrade changes behaviour, unannounced)"
+                for m in measured
+            ],
+        ),
     ]
-    text = (f"Measured {time.strftime('%Y-%m-%d')} on {os.uname().nodename} ({os.cpu_count()} cores) by "
-            f"`make compare-emulators` in {time.monotonic() - started:.0f} s.\n\n{report(rows, names)}\n")
+    text = (
+        f"Measured {time.strftime('%Y-%m-%d')} on {os.uname().nodename} ({os.cpu_count()} cores) by "
+        f"`make compare-emulators` in {time.monotonic() - started:.0f} s.\n\n{report(rows, names)}\n"
+    )
     Path(args.report).parent.mkdir(parents=True, exist_ok=True)
     Path(args.report).write_text(text)
     print(text)

@@ -64,16 +64,20 @@ ACCOUNT = "123456789012"
 # Every answer of the function carries this (template.yaml's ALLOWED_ORIGIN).
 FUNCTION_MARK = "http://function.invalid"
 READY_TIMEOUT = 120
-ROUTES = {"http": "HTTP API · JWT authorizer", "rest": "REST API · Cognito user pool authorizer",
-          "token": "REST API · Lambda TOKEN authorizer"}
+ROUTES = {
+    "http": "HTTP API · JWT authorizer",
+    "rest": "REST API · Cognito user pool authorizer",
+    "token": "REST API · Lambda TOKEN authorizer",
+}
 # The valid credential each route's latency is measured with.
 VALID = {"http": "id", "rest": "id", "token": "allow-alice"}
 
 UNAUTHORIZED = {"message": "Unauthorized"}
 # REST ACCESS_DENIED: the current text (captures from late 2024 on) and the one before it.
-EXPLICIT_DENY = [{"Message": "User is not authorized to access this resource with an explicit deny in an "
-                  "identity-based policy"},
-                 {"Message": "User is not authorized to access this resource with an explicit deny"}]
+EXPLICIT_DENY = [
+    {"Message": "User is not authorized to access this resource with an explicit deny in an identity-based policy"},
+    {"Message": "User is not authorized to access this resource with an explicit deny"},
+]
 
 # (route, case, credential, API Gateway's status, who is greeted). Credentials name a token of
 # Tokens, or are a Lambda authorizer's token as sent; None sends no Authorization header.
@@ -120,8 +124,15 @@ class Processes:
 
     def start(self, name, command, env=None, cwd=REPO):
         log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 (closed with the process)
-        process = subprocess.Popen(command, cwd=cwd, env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL,
-                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env={**os.environ, **(env or {})},
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.started.append((name, process, log))
         return process
 
@@ -182,9 +193,14 @@ def rss_mib(pids):
 
 
 def cognito_client(endpoint):
-    return boto3.client("cognito-idp", endpoint_url=endpoint, region_name=REGION, aws_access_key_id="local",
-                        aws_secret_access_key="local",
-                        config=Config(retries={"max_attempts": 1}, connect_timeout=1, read_timeout=10))
+    return boto3.client(
+        "cognito-idp",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+        config=Config(retries={"max_attempts": 1}, connect_timeout=1, read_timeout=10),
+    )
 
 
 def seed(idp, gateway):
@@ -193,22 +209,35 @@ def seed(idp, gateway):
     plan = json.loads(run([str(gateway), "cognito-seed", "--template", str(TEMPLATE)]))["pools"][0]
     ids = {"UserPool": idp.create_user_pool(**plan["input"])["UserPool"]}
     for client in plan["clients"]:
-        ids[client["logicalId"]] = idp.create_user_pool_client(
-            UserPoolId=ids["UserPool"]["Id"], **client["input"])["UserPoolClient"]["ClientId"]
+        ids[client["logicalId"]] = idp.create_user_pool_client(UserPoolId=ids["UserPool"]["Id"], **client["input"])[
+            "UserPoolClient"
+        ]["ClientId"]
     other = idp.create_user_pool(**{**plan["input"], "PoolName": "compare-other-issuer"})["UserPool"]
     ids["OtherPool"] = other
-    ids["OtherPoolClient"] = idp.create_user_pool_client(
-        UserPoolId=other["Id"], **plan["clients"][0]["input"])["UserPoolClient"]["ClientId"]
+    ids["OtherPoolClient"] = idp.create_user_pool_client(UserPoolId=other["Id"], **plan["clients"][0]["input"])[
+        "UserPoolClient"
+    ]["ClientId"]
     for pool in (ids["UserPool"]["Id"], other["Id"]):
-        idp.admin_create_user(UserPoolId=pool, Username=USER, MessageAction="SUPPRESS", UserAttributes=[
-            {"Name": "email", "Value": "usera@example.com"}, {"Name": "email_verified", "Value": "true"}])
+        idp.admin_create_user(
+            UserPoolId=pool,
+            Username=USER,
+            MessageAction="SUPPRESS",
+            UserAttributes=[
+                {"Name": "email", "Value": "usera@example.com"},
+                {"Name": "email_verified", "Value": "true"},
+            ],
+        )
         idp.admin_set_user_password(UserPoolId=pool, Username=USER, Password=PASSWORD, Permanent=True)
     return ids
 
 
 def sign_in(idp, pool, client):
-    return idp.admin_initiate_auth(UserPoolId=pool, ClientId=client, AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-                                   AuthParameters={"USERNAME": USER, "PASSWORD": PASSWORD})["AuthenticationResult"]
+    return idp.admin_initiate_auth(
+        UserPoolId=pool,
+        ClientId=client,
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": USER, "PASSWORD": PASSWORD},
+    )["AuthenticationResult"]
 
 
 def b64json(part):
@@ -226,15 +255,20 @@ class Tokens:
         pool = ids["UserPool"]["Id"]
         main = sign_in(idp, pool, ids["UserPoolClient"])
         other_client = sign_in(idp, pool, ids["OtherClient"])
-        self.values = {"id": main["IdToken"], "access": main["AccessToken"],
-                       "other_client_id": other_client["IdToken"], "other_client_access": other_client["AccessToken"],
-                       "other_pool": sign_in(idp, ids["OtherPool"]["Id"], ids["OtherPoolClient"])["IdToken"]}
+        self.values = {
+            "id": main["IdToken"],
+            "access": main["AccessToken"],
+            "other_client_id": other_client["IdToken"],
+            "other_client_access": other_client["AccessToken"],
+            "other_pool": sign_in(idp, ids["OtherPool"]["Id"], ids["OtherPoolClient"])["IdToken"],
+        }
         header_part, claims_part, _ = self.values["id"].split(".")
         header, claims = b64json(header_part), b64json(claims_part)
         now = int(time.time())
         self.values["forged"] = jwt.encode(header, claims, RSAKey.generate_key(2048))
-        self.values["expired"] = jwt.encode(header, {**claims, "iat": now - 7200, "auth_time": now - 7200,
-                                                     "exp": now - 3600}, pool_key(pool))
+        self.values["expired"] = jwt.encode(
+            header, {**claims, "iat": now - 7200, "auth_time": now - 7200, "exp": now - 3600}, pool_key(pool)
+        )
         keys = KeySet.import_key_set(json.loads(http_get(f"{endpoint}/{pool}/.well-known/jwks.json")))
         for name, verifies in (("id", True), ("expired", True), ("forged", False)):
             try:
@@ -317,10 +351,14 @@ class Ours:
         started = time.monotonic()
         self.cognito = f"http://127.0.0.1:{free_port()}"
         python = str(REPO / self.args.aws_venv / "bin/python")
-        self.emulator = self.procs.start("cognito-emulator", [
-            python, "scripts/cognito-emulator.py", "-H", "127.0.0.1", "-p", str(urlsplit(self.cognito).port)],
-            env={"MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY": "HASH",
-                 "MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY": "HASH"})
+        self.emulator = self.procs.start(
+            "cognito-emulator",
+            [python, "scripts/cognito-emulator.py", "-H", "127.0.0.1", "-p", str(urlsplit(self.cognito).port)],
+            env={
+                "MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY": "HASH",
+                "MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY": "HASH",
+            },
+        )
         idp = cognito_client(self.cognito)
         self.procs.wait_for("the Cognito emulator", lambda: idp.list_user_pools(MaxResults=1))
         self.ids = seed(idp, self.gateway)
@@ -331,37 +369,74 @@ class Ours:
         self.invoke_url = f"http://127.0.0.1:{invoke_port}/2015-03-31/functions/hello/invocations"
         env_file = self.procs.logs / "function.env"
         env_file.write_text(run([str(self.gateway), "function-env", "--template", str(TEMPLATE)]))
-        self.watch = self.procs.start("cargo-lambda-watch", [
-            "cargo", "lambda", "watch", "--release", "--invoke-address", "127.0.0.1", "--invoke-port",
-            str(invoke_port), "--env-file", str(env_file)],
-            env={"PATH": f"{REPO / self.args.lambda_venv / 'bin'}:{os.environ['PATH']}"})
+        self.watch = self.procs.start(
+            "cargo-lambda-watch",
+            [
+                "cargo",
+                "lambda",
+                "watch",
+                "--release",
+                "--invoke-address",
+                "127.0.0.1",
+                "--invoke-port",
+                str(invoke_port),
+                "--env-file",
+                str(env_file),
+            ],
+            env={"PATH": f"{REPO / self.args.lambda_venv / 'bin'}:{os.environ['PATH']}"},
+        )
         self.procs.wait_for("cargo lambda watch", lambda: port_open(invoke_port))
         # One invocation per function, so the gateway's first request does not build or start one.
         event = invoke_event()
         self.procs.wait_for("hello", lambda: http_get(self.invoke_url, method="POST", body=event))
         authorizer = self.invoke_url.replace("/hello/", "/authorizer/")
-        token_event = json.dumps({"type": "TOKEN", "authorizationToken": "allow-warm", "methodArn":
-                                  f"arn:aws:execute-api:{REGION}:{ACCOUNT}:TokenApi/dev/GET/hello"}).encode()
+        token_event = json.dumps(
+            {
+                "type": "TOKEN",
+                "authorizationToken": "allow-warm",
+                "methodArn": f"arn:aws:execute-api:{REGION}:{ACCOUNT}:TokenApi/dev/GET/hello",
+            }
+        ).encode()
         self.procs.wait_for("authorizer", lambda: http_get(authorizer, method="POST", body=token_event))
         self.parts["functions answering"] = time.monotonic() - started
 
         ports = {api: free_port() for api in ("HttpApi", "RestApi", "TokenApi")}
-        self.gateway_process = self.procs.start("local-api-gateway", [
-            str(self.gateway), "serve", "--template", str(TEMPLATE), "--region", REGION,
-            "--resource-id", f"UserPool={self.ids['UserPool']['Id']}",
-            "--resource-id", f"UserPoolClient={self.ids['UserPoolClient']}",
-            "--resource-id", f"OtherClient={self.ids['OtherClient']}",
-            *[arg for api, port in ports.items() for arg in ("--api-port", f"{api}={port}")],
-            "--invoke-endpoint", f"http://127.0.0.1:{invoke_port}", "--jwks-origin", self.cognito])
-        self.urls = {"http": f"http://127.0.0.1:{ports['HttpApi']}/hello",
-                     "rest": f"http://127.0.0.1:{ports['RestApi']}/dev/hello",
-                     "token": f"http://127.0.0.1:{ports['TokenApi']}/dev/hello"}
+        self.gateway_process = self.procs.start(
+            "local-api-gateway",
+            [
+                str(self.gateway),
+                "serve",
+                "--template",
+                str(TEMPLATE),
+                "--region",
+                REGION,
+                "--resource-id",
+                f"UserPool={self.ids['UserPool']['Id']}",
+                "--resource-id",
+                f"UserPoolClient={self.ids['UserPoolClient']}",
+                "--resource-id",
+                f"OtherClient={self.ids['OtherClient']}",
+                *[arg for api, port in ports.items() for arg in ("--api-port", f"{api}={port}")],
+                "--invoke-endpoint",
+                f"http://127.0.0.1:{invoke_port}",
+                "--jwks-origin",
+                self.cognito,
+            ],
+        )
+        self.urls = {
+            "http": f"http://127.0.0.1:{ports['HttpApi']}/hello",
+            "rest": f"http://127.0.0.1:{ports['RestApi']}/dev/hello",
+            "token": f"http://127.0.0.1:{ports['TokenApi']}/dev/hello",
+        }
         self.procs.wait_for("the HTTP API", lambda: answers(200, self.urls["http"], self.tokens.authorization("id")))
         return time.monotonic() - started
 
     def memory(self):
-        return {"gateway": rss_mib([self.gateway_process.pid]), "functions (cargo lambda watch)":
-                rss_mib([self.watch.pid]), "Cognito emulator": rss_mib([self.emulator.pid])}
+        return {
+            "gateway": rss_mib([self.gateway_process.pid]),
+            "functions (cargo lambda watch)": rss_mib([self.watch.pid]),
+            "Cognito emulator": rss_mib([self.emulator.pid]),
+        }
 
 
 class Ministack:
@@ -370,13 +445,19 @@ class Ministack:
     def __init__(self, procs, args):
         self.procs, self.args = procs, args
         self.venv = REPO / args.ministack_venv
-        self.version = run([str(self.venv / "bin/python"), "-c",
-                            "import importlib.metadata as m; print(m.version('ministack'))"]).strip()
+        self.version = run(
+            [str(self.venv / "bin/python"), "-c", "import importlib.metadata as m; print(m.version('ministack'))"]
+        ).strip()
 
     def client(self, service):
-        return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION, aws_access_key_id="test",
-                            aws_secret_access_key="test",
-                            config=Config(retries={"max_attempts": 1}, connect_timeout=1, read_timeout=60))
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name=REGION,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            config=Config(retries={"max_attempts": 1}, connect_timeout=1, read_timeout=60),
+        )
 
     def start(self):
         """ministack; its pool, functions and APIs made by API calls: seconds to the first 200."""
@@ -384,23 +465,36 @@ class Ministack:
         port = free_port()
         self.endpoint = f"http://127.0.0.1:{port}"
         self.state = self.procs.logs / "ministack-state"
-        self.process = self.procs.start("ministack", [str(self.venv / "bin/ministack")], env={
-            # Loopback only, no MQTT listener, the services used here, its keys in a known place.
-            "GATEWAY_PORT": str(port), "BIND_HOST": "127.0.0.1", "MINISTACK_HOST": "127.0.0.1",
-            "IOT_MTLS_ENABLED": "0", "SERVICES": "cognito-idp,lambda,apigateway,iam,sts",
-            "LOG_LEVEL": "WARNING", "STATE_DIR": str(self.state), "TMPDIR": str(self.procs.logs)})
+        self.process = self.procs.start(
+            "ministack",
+            [str(self.venv / "bin/ministack")],
+            env={
+                # Loopback only, no MQTT listener, the services used here, its keys in a known place.
+                "GATEWAY_PORT": str(port),
+                "BIND_HOST": "127.0.0.1",
+                "MINISTACK_HOST": "127.0.0.1",
+                "IOT_MTLS_ENABLED": "0",
+                "SERVICES": "cognito-idp,lambda,apigateway,iam,sts",
+                "LOG_LEVEL": "WARNING",
+                "STATE_DIR": str(self.state),
+                "TMPDIR": str(self.procs.logs),
+            },
+        )
         idp = self.client("cognito-idp")
         self.procs.wait_for("ministack", lambda: idp.list_user_pools(MaxResults=1))
         self.parts = {"answering": time.monotonic() - started}
         self.ids = seed(idp, REPO / "target/bench-tools/local-api-gateway")
         self.tokens = Tokens(self.endpoint, self.ids, self.pool_key)
 
-        functions = {name: self.function(name, binary) for name, binary in (("hello", "hello"),
-                                                                             ("authorizer", "authorizer"))}
+        functions = {
+            name: self.function(name, binary) for name, binary in (("hello", "hello"), ("authorizer", "authorizer"))
+        }
         self.invoke_url = f"{self.endpoint}/2015-03-31/functions/hello/invocations"
-        self.urls = {"http": f"{self.endpoint}/_aws/execute-api/{self.http_api(functions['hello'])}/hello",
-                     "rest": f"{self.endpoint}/_aws/execute-api/{self.rest_api('cognito', functions)}/dev/hello",
-                     "token": f"{self.endpoint}/_aws/execute-api/{self.rest_api('token', functions)}/dev/hello"}
+        self.urls = {
+            "http": f"{self.endpoint}/_aws/execute-api/{self.http_api(functions['hello'])}/hello",
+            "rest": f"{self.endpoint}/_aws/execute-api/{self.rest_api('cognito', functions)}/dev/hello",
+            "token": f"{self.endpoint}/_aws/execute-api/{self.rest_api('token', functions)}/dev/hello",
+        }
         self.parts["pool, functions and APIs made"] = time.monotonic() - started
         self.procs.wait_for("the HTTP API", lambda: answers(200, self.urls["http"], self.tokens.authorization("id")))
         return time.monotonic() - started
@@ -417,26 +511,47 @@ class Ministack:
             info.external_attr = 0o755 << 16
             z.writestr(info, (REPO / "target/release" / binary).read_bytes())
         return self.client("lambda").create_function(
-            FunctionName=name, Runtime="provided.al2023", Handler="bootstrap", Timeout=5,
-            Role=f"arn:aws:iam::{ACCOUNT}:role/compare", Code={"ZipFile": archive.getvalue()},
-            Environment={"Variables": {"ALLOWED_ORIGIN": FUNCTION_MARK}})["FunctionArn"]
+            FunctionName=name,
+            Runtime="provided.al2023",
+            Handler="bootstrap",
+            Timeout=5,
+            Role=f"arn:aws:iam::{ACCOUNT}:role/compare",
+            Code={"ZipFile": archive.getvalue()},
+            Environment={"Variables": {"ALLOWED_ORIGIN": FUNCTION_MARK}},
+        )["FunctionArn"]
 
     def permit(self, function, api):
         self.client("lambda").add_permission(
-            FunctionName=function, StatementId=f"apigateway-{api}", Action="lambda:InvokeFunction",
-            Principal="apigateway.amazonaws.com", SourceArn=f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{api}/*")
+            FunctionName=function,
+            StatementId=f"apigateway-{api}",
+            Action="lambda:InvokeFunction",
+            Principal="apigateway.amazonaws.com",
+            SourceArn=f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{api}/*",
+        )
 
     def http_api(self, hello):
         v2 = self.client("apigatewayv2")
         api = v2.create_api(Name="compare-http", ProtocolType="HTTP")["ApiId"]
         authorizer = v2.create_authorizer(
-            ApiId=api, Name="CognitoJwt", AuthorizerType="JWT", IdentitySource=["$request.header.Authorization"],
-            JwtConfiguration={"Issuer": f"https://cognito-idp.{REGION}.amazonaws.com/{self.ids['UserPool']['Id']}",
-                              "Audience": [self.ids["UserPoolClient"]]})["AuthorizerId"]
-        integration = v2.create_integration(ApiId=api, IntegrationType="AWS_PROXY", IntegrationUri=hello,
-                                            PayloadFormatVersion="2.0")["IntegrationId"]
-        v2.create_route(ApiId=api, RouteKey="GET /hello", AuthorizationType="JWT", AuthorizerId=authorizer,
-                        Target=f"integrations/{integration}")
+            ApiId=api,
+            Name="CognitoJwt",
+            AuthorizerType="JWT",
+            IdentitySource=["$request.header.Authorization"],
+            JwtConfiguration={
+                "Issuer": f"https://cognito-idp.{REGION}.amazonaws.com/{self.ids['UserPool']['Id']}",
+                "Audience": [self.ids["UserPoolClient"]],
+            },
+        )["AuthorizerId"]
+        integration = v2.create_integration(
+            ApiId=api, IntegrationType="AWS_PROXY", IntegrationUri=hello, PayloadFormatVersion="2.0"
+        )["IntegrationId"]
+        v2.create_route(
+            ApiId=api,
+            RouteKey="GET /hello",
+            AuthorizationType="JWT",
+            AuthorizerId=authorizer,
+            Target=f"integrations/{integration}",
+        )
         v2.create_stage(ApiId=api, StageName="$default", AutoDeploy=True)
         self.permit(hello, api)
         return api
@@ -448,21 +563,40 @@ class Ministack:
         resource = v1.create_resource(restApiId=api, parentId=root, pathPart="hello")["id"]
         if kind == "cognito":
             authorizer = v1.create_authorizer(
-                restApiId=api, name="CognitoUserPool", type="COGNITO_USER_POOLS",
-                providerARNs=[self.ids["UserPool"]["Arn"]], identitySource="method.request.header.Authorization")
+                restApiId=api,
+                name="CognitoUserPool",
+                type="COGNITO_USER_POOLS",
+                providerARNs=[self.ids["UserPool"]["Arn"]],
+                identitySource="method.request.header.Authorization",
+            )
             authorization = "COGNITO_USER_POOLS"
         else:
             authorizer = v1.create_authorizer(
-                restApiId=api, name="TokenAuthorizer", type="TOKEN",
-                identitySource="method.request.header.Authorization", authorizerUri=lambda_uri(functions["authorizer"]),
+                restApiId=api,
+                name="TokenAuthorizer",
+                type="TOKEN",
+                identitySource="method.request.header.Authorization",
+                authorizerUri=lambda_uri(functions["authorizer"]),
                 # No caching, as template.yaml's ReauthorizeEvery: 0.
-                authorizerResultTtlInSeconds=0)
+                authorizerResultTtlInSeconds=0,
+            )
             authorization = "CUSTOM"
             self.permit(functions["authorizer"], api)
-        v1.put_method(restApiId=api, resourceId=resource, httpMethod="GET", authorizationType=authorization,
-                      authorizerId=authorizer["id"])
-        v1.put_integration(restApiId=api, resourceId=resource, httpMethod="GET", type="AWS_PROXY",
-                           integrationHttpMethod="POST", uri=lambda_uri(functions["hello"]))
+        v1.put_method(
+            restApiId=api,
+            resourceId=resource,
+            httpMethod="GET",
+            authorizationType=authorization,
+            authorizerId=authorizer["id"],
+        )
+        v1.put_integration(
+            restApiId=api,
+            resourceId=resource,
+            httpMethod="GET",
+            type="AWS_PROXY",
+            integrationHttpMethod="POST",
+            uri=lambda_uri(functions["hello"]),
+        )
         v1.create_deployment(restApiId=api, stageName="dev")
         self.permit(functions["hello"], api)
         return api
@@ -481,8 +615,10 @@ class ServerlessOffline:
     def __init__(self, procs, args, ours):
         self.procs, self.args, self.ours = procs, args, ours
         installed = HERE / "node_modules"
-        versions = {name: json.loads((installed / name / "package.json").read_text())["version"]
-                    for name in ("serverless-offline", "serverless")}
+        versions = {
+            name: json.loads((installed / name / "package.json").read_text())["version"]
+            for name in ("serverless-offline", "serverless")
+        }
         self.version = f"{versions['serverless-offline']} (Serverless Framework {versions['serverless']})"
 
     def start(self):
@@ -492,16 +628,34 @@ class ServerlessOffline:
         port, lambda_port = free_port(), free_port()
         pool = self.ours.ids["UserPool"]
         self.tokens = self.ours.tokens
-        self.process = self.procs.start("serverless-offline", [
-            str(HERE / "node_modules/.bin/serverless"), "offline", "start", "--host", "127.0.0.1",
-            "--httpPort", str(port), "--lambdaPort", str(lambda_port),
-            # Without it serverless-offline serves JWT routes open; with it, it decodes the token.
-            "--ignoreJWTSignature"], cwd=HERE / "serverless", env={
-            "COMPARE_ISSUER": f"https://cognito-idp.{REGION}.amazonaws.com/{pool['Id']}",
-            "COMPARE_CLIENT_ID": self.ours.ids["UserPoolClient"], "COMPARE_POOL_ARN": pool["Arn"],
-            # No telemetry, no update or deprecation notices (they would reach for the internet).
-            "SLS_TELEMETRY_DISABLED": "1", "SLS_NOTIFICATIONS_MODE": "off", "SLS_DEPRECATION_DISABLE": "*",
-            "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"})
+        self.process = self.procs.start(
+            "serverless-offline",
+            [
+                str(HERE / "node_modules/.bin/serverless"),
+                "offline",
+                "start",
+                "--host",
+                "127.0.0.1",
+                "--httpPort",
+                str(port),
+                "--lambdaPort",
+                str(lambda_port),
+                # Without it serverless-offline serves JWT routes open; with it, it decodes the token.
+                "--ignoreJWTSignature",
+            ],
+            cwd=HERE / "serverless",
+            env={
+                "COMPARE_ISSUER": f"https://cognito-idp.{REGION}.amazonaws.com/{pool['Id']}",
+                "COMPARE_CLIENT_ID": self.ours.ids["UserPoolClient"],
+                "COMPARE_POOL_ARN": pool["Arn"],
+                # No telemetry, no update or deprecation notices (they would reach for the internet).
+                "SLS_TELEMETRY_DISABLED": "1",
+                "SLS_NOTIFICATIONS_MODE": "off",
+                "SLS_DEPRECATION_DISABLE": "*",
+                "AWS_ACCESS_KEY_ID": "local",
+                "AWS_SECRET_ACCESS_KEY": "local",
+            },
+        )
         base = f"http://127.0.0.1:{port}"
         self.invoke_url = f"http://127.0.0.1:{lambda_port}/2015-03-31/functions/compare-dev-hello/invocations"
         self.urls = {"http": f"{base}/hello", "rest": f"{base}/dev/hello", "token": f"{base}/dev/token/hello"}
@@ -522,8 +676,9 @@ def verdict(tool, route, credential, expected, who):
     except ValueError:
         answer = None
     if expected == 200:
-        matches = status == 200 and by_function and isinstance(answer, dict) and \
-            answer.get("message") == f"Hello, {who}!"
+        matches = (
+            status == 200 and by_function and isinstance(answer, dict) and answer.get("message") == f"Hello, {who}!"
+        )
         body_as_aws = None
     else:
         matches = status == expected and not by_function
@@ -561,23 +716,25 @@ def measure_latency(tools, args):
     """Interleaved rounds: each round runs every tool's routes, the tool order rotating."""
     targets = {}
     for tool in tools:
-        targets[tool.name] = {route: (tool.urls[route], tool.tokens.authorization(VALID[route]), "GET", None)
-                              for route in ROUTES}
-        targets[tool.name]["invoke"] = (tool.invoke_url, {"content-type": "application/json"}, "POST",
-                                        invoke_event())
+        targets[tool.name] = {
+            route: (tool.urls[route], tool.tokens.authorization(VALID[route]), "GET", None) for route in ROUTES
+        }
+        targets[tool.name]["invoke"] = (tool.invoke_url, {"content-type": "application/json"}, "POST", invoke_event())
     for tool in tools:
         for target in targets[tool.name].values():
             latency_round(tool, *target[:2], args.warmup, *target[2:])
     results = {tool.name: {key: {"p50": [], "p99": []} for key in targets[tool.name]} for tool in tools}
     for number in range(args.rounds):
         print(f"latency round {number + 1}/{args.rounds}", file=sys.stderr)
-        for tool in tools[number % len(tools):] + tools[:number % len(tools)]:
+        for tool in tools[number % len(tools) :] + tools[: number % len(tools)]:
             for key, target in targets[tool.name].items():
                 samples = latency_round(tool, *target[:2], args.requests, *target[2:])
                 results[tool.name][key]["p50"].append(percentile(samples, 0.50))
                 results[tool.name][key]["p99"].append(percentile(samples, 0.99))
-    return {name: {key: {p: statistics.median(v) for p, v in values.items()} for key, values in keys.items()}
-            for name, keys in results.items()}
+    return {
+        name: {key: {p: statistics.median(v) for p, v in values.items()} for key, values in keys.items()}
+        for name, keys in results.items()
+    }
 
 
 def table(header, rows):
@@ -605,10 +762,13 @@ def report(tools, matrix, latency, starts, memory, args, seconds):
                 note = " (the function answered)" if got["by_function"] and expected != 200 else ""
                 cells.append(f"{got['status']}{note}" if got["matches"] else f"**{got['status']}**{note} ✗")
             rows.append([case, str(expected)] + cells)
-    rows.append(["**as API Gateway answers (status; function run only when allowed; caller named)**", ""]
-                + [f"**{scores[t.name][0]}/{scores[t.name][1]}**" for t in tools])
-    rows.append(["refusals whose body is API Gateway's too", ""]
-                + [f"{scores[t.name][2]}/{scores[t.name][3]}" for t in tools])
+    rows.append(
+        ["**as API Gateway answers (status; function run only when allowed; caller named)**", ""]
+        + [f"**{scores[t.name][0]}/{scores[t.name][1]}**" for t in tools]
+    )
+    rows.append(
+        ["refusals whose body is API Gateway's too", ""] + [f"{scores[t.name][2]}/{scores[t.name][3]}" for t in tools]
+    )
     matrix_text = table(["case", "API Gateway"] + names, rows)
 
     ours = latency[tools[0].name]
@@ -619,19 +779,24 @@ def report(tools, matrix, latency, starts, memory, args, seconds):
         return f"{value['p50']:.2f} / {value['p99']:.2f}{ratio}"
 
     lat_rows = [[label] + [cell(t.name, route) for t in tools] for route, label in ROUTES.items()]
-    lat_rows.append(["the function invoked directly (its Invoke API, no gateway)"]
-                    + [cell(t.name, "invoke") for t in tools])
-    lat_rows += [[f"{label}: what the API layer adds, p50"]
-                 + [f"{latency[t.name][route]['p50'] - latency[t.name]['invoke']['p50']:.2f}" for t in tools]
-                 for route, label in ROUTES.items()]
+    lat_rows.append(
+        ["the function invoked directly (its Invoke API, no gateway)"] + [cell(t.name, "invoke") for t in tools]
+    )
+    lat_rows += [
+        [f"{label}: what the API layer adds, p50"]
+        + [f"{latency[t.name][route]['p50'] - latency[t.name]['invoke']['p50']:.2f}" for t in tools]
+        for route, label in ROUTES.items()
+    ]
     latency_text = table(["ms: p50 / p99 · p50 ratio to local-api-gateway"] + names, lat_rows)
 
-    other_rows = [["start to the first 200 (s)"] + [
-        f"{starts[t.name]:.1f}" + "".join(f"; {part} at {at:.1f}" for part, at in t.parts.items()) for t in tools],
-                  ["memory after the runs (RSS, MiB)"] + [
-                      ", ".join(f"{part}: {mib:.0f}" for part, mib in memory[t.name].items()) for t in tools]]
+    other_rows = [
+        ["start to the first 200 (s)"]
+        + [f"{starts[t.name]:.1f}" + "".join(f"; {part} at {at:.1f}" for part, at in t.parts.items()) for t in tools],
+        ["memory after the runs (RSS, MiB)"]
+        + [", ".join(f"{part}: {mib:.0f}" for part, mib in memory[t.name].items()) for t in tools],
+    ]
     other_text = table([""] + names, other_rows)
-    return f"""Measured {time.strftime('%Y-%m-%d')} on {os.uname().nodename} ({os.cpu_count()} cores, shared) by \
+    return f"""Measured {time.strftime("%Y-%m-%d")} on {os.uname().nodename} ({os.cpu_count()} cores, shared) by \
 `make compare` in {seconds:.0f} s.
 
 ### The token matrix
@@ -665,8 +830,11 @@ serverless-offline: `serverless offline start`, on the already running emulator)
 def build():
     """The optimized gateway, and the functions as `cargo lambda watch --release` builds them (each
     package on its own, as watch builds it: a workspace build unifies features differently)."""
-    for command in (["--profile", "bench-tools", "-p", "local-api-gateway"], ["--release", "-p", "hello"],
-                    ["--release", "-p", "lambda-authorizer"]):
+    for command in (
+        ["--profile", "bench-tools", "-p", "local-api-gateway"],
+        ["--release", "-p", "hello"],
+        ["--release", "-p", "lambda-authorizer"],
+    ):
         subprocess.run(["cargo", "build", "--quiet", "--locked", *command], cwd=REPO, check=True)
 
 
@@ -699,8 +867,10 @@ def main():
             print(f"starting {tool.name} ...", file=sys.stderr)
             starts[tool.name] = tool.start()
         for tool in tools:
-            matrix[tool.name] = {(route, case): verdict(tool, route, credential, expected, who)
-                                 for route, case, credential, expected, who in CASES}
+            matrix[tool.name] = {
+                (route, case): verdict(tool, route, credential, expected, who)
+                for route, case, credential, expected, who in CASES
+            }
         latency = measure_latency(tools, args)
         memory = {tool.name: tool.memory() for tool in tools}
         failed = False

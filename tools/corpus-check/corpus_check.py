@@ -126,9 +126,7 @@ def canonical(listing):
             current[1].append([line])
         elif current and current[1]:
             current[1][-1].append(line)
-    return "\n".join(
-        "\n".join([head] + ["\n".join(block) for block in sorted(blocks)]) for head, blocks in apis
-    ) + "\n"
+    return "\n".join("\n".join([head] + ["\n".join(block) for block in sorted(blocks)]) for head, blocks in apis) + "\n"
 
 
 def check(fixture, gateway, out):
@@ -156,8 +154,12 @@ def check(fixture, gateway, out):
     if sam_routes == raw_routes:
         return "equal", ""
     diff = difflib.unified_diff(
-        sam_routes.splitlines(), raw_routes.splitlines(),
-        "routes --template template.yaml (SAM reader)", f"routes --template {target} (SAM's translation)", lineterm="")
+        sam_routes.splitlines(),
+        raw_routes.splitlines(),
+        "routes --template template.yaml (SAM reader)",
+        f"routes --template {target} (SAM's translation)",
+        lineterm="",
+    )
     return "differs", "\n".join("    " + line for line in diff)
 
 

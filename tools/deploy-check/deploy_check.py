@@ -60,7 +60,7 @@ def evaluate_condition(expr, template, params, where):
         raise CheckError(f"{where}: cannot evaluate {show(x)} offline")
 
     if isinstance(expr, dict) and len(expr) == 1:
-        (fn, args), = expr.items()
+        ((fn, args),) = expr.items()
         if fn == "Condition":
             return evaluate_condition(template["Conditions"][args], template, params, where)
         if fn == "Fn::Equals":
@@ -134,8 +134,10 @@ def resolve_language_extensions(template, stage):
         if key.startswith("Fn::ForEach") or key in ("Fn::Length", "Fn::ToJsonString"):
             raise CheckError(f"{where_is(path)}: {key} (AWS::LanguageExtensions) is not handled by deploy-check")
         if key == "Fn::FindInMap" and isinstance(value, list) and len(value) > 3:
-            raise CheckError(f"{where_is(path)}: Fn::FindInMap with DefaultValue "
-                             "(AWS::LanguageExtensions) is not handled by deploy-check")
+            raise CheckError(
+                f"{where_is(path)}: Fn::FindInMap with DefaultValue "
+                "(AWS::LanguageExtensions) is not handled by deploy-check"
+            )
 
     params = parameter_values(template, stage)
     for name, resource in template.get("Resources", {}).items():
@@ -143,15 +145,20 @@ def resolve_language_extensions(template, stage):
             if attribute in ("Type", "Properties", "Metadata"):
                 continue  # Fn::If in Properties is plain CloudFormation, resolved at deploy time
             where = f"{name}: {attribute}"
-            if (attribute in ("DeletionPolicy", "UpdateReplacePolicy") and isinstance(value, dict)
-                    and set(value) == {"Fn::If"} and len(value["Fn::If"]) == 3
-                    and all(isinstance(v, str) for v in value["Fn::If"][1:])):
+            if (
+                attribute in ("DeletionPolicy", "UpdateReplacePolicy")
+                and isinstance(value, dict)
+                and set(value) == {"Fn::If"}
+                and len(value["Fn::If"]) == 3
+                and all(isinstance(v, str) for v in value["Fn::If"][1:])
+            ):
                 if LANGUAGE_EXTENSIONS not in transforms:
                     raise CheckError(f"{where}: Fn::If here needs the {LANGUAGE_EXTENSIONS} transform")
                 resource[attribute] = choose_if(value["Fn::If"], template, params, where)
             elif any(k == "Ref" or k.startswith("Fn::") for _, k, _ in walk({attribute: value}, [])):
-                raise CheckError(f"{where}: {show(value)} is an AWS::LanguageExtensions construct "
-                                 "deploy-check does not resolve")
+                raise CheckError(
+                    f"{where}: {show(value)} is an AWS::LanguageExtensions construct deploy-check does not resolve"
+                )
     return template
 
 
@@ -172,7 +179,11 @@ def translate(sam_template, stage):
     # the S3 object the built code was uploaded to. Any URI will do; the translator needs one.
     for name, resource in template.get("Resources", {}).items():
         code = (resource.get("Properties") or {}).get("CodeUri")
-        if resource.get("Type") == "AWS::Serverless::Function" and isinstance(code, str) and not code.startswith("s3://"):
+        if (
+            resource.get("Type") == "AWS::Serverless::Function"
+            and isinstance(code, str)
+            and not code.startswith("s3://")
+        ):
             resource["Properties"]["CodeUri"] = f"s3://deploy-check-artifacts/{name}.zip"
     try:
         return transform(template, {"Stage": stage}, NoManagedPolicies())
@@ -185,6 +196,7 @@ def translate(sam_template, stage):
 
 def show(value, limit=160):
     """A short, YAML-like rendering with CloudFormation short forms."""
+
     def render(v):
         if isinstance(v, dict):
             if set(v) == {"Ref"}:
@@ -192,7 +204,7 @@ def show(value, limit=160):
             if set(v) == {"Fn::GetAtt"} and isinstance(v["Fn::GetAtt"], list):
                 return "!GetAtt " + ".".join(map(str, v["Fn::GetAtt"]))
             if len(v) == 1 and next(iter(v)).startswith("Fn::"):
-                (fn, args), = v.items()
+                ((fn, args),) = v.items()
                 return f"!{fn[4:]} {render(args)}"
             return "{" + ", ".join(f"{k}: {render(i)}" for k, i in v.items()) + "}"
         if isinstance(v, list):
@@ -229,7 +241,8 @@ def ref(value):
 # One ARN field: a literal (`aws`) or a pseudo parameter (`${AWS::Partition}`).
 FIELD = r"(?:[\w-]+|\$\{AWS::\w+\})"
 LAMBDA_URI = re.compile(
-    rf"arn:{FIELD}:apigateway:{FIELD}:lambda:path/2015-03-31/functions/\$\{{(\w+)\.Arn\}}/invocations")
+    rf"arn:{FIELD}:apigateway:{FIELD}:lambda:path/2015-03-31/functions/\$\{{(\w+)\.Arn\}}/invocations"
+)
 # execute-api ARN: api-id/stage/METHOD/path
 EXECUTE_API_ARN = re.compile(rf"arn:{FIELD}:execute-api:{FIELD}:{FIELD}:\$\{{(\w+)\}}/([^/]+)/([^/]+)(/.*)?")
 
@@ -245,8 +258,10 @@ def permissions_by_api(resources):
         match = EXECUTE_API_ARN.fullmatch(source)
         api = match.group(1) if match else None
         found.setdefault(api, {})[name] = {
-            "FunctionName": props.get("FunctionName"), "Action": props.get("Action"),
-            "Principal": props.get("Principal"), "SourceArn": source,
+            "FunctionName": props.get("FunctionName"),
+            "Action": props.get("Action"),
+            "Principal": props.get("Principal"),
+            "SourceArn": source,
             "match": match.groups()[1:] if match else None,
         }
     return found
@@ -273,8 +288,9 @@ def route_wiring(method, path, operation, body, schemes, permissions):
         "authorizer": ", ".join(names) or "NONE",
         "scopes": scopes,
         "integration": integration,
-        "response headers": {code: sorted(response.get("headers", {}))
-                             for code, response in operation.get("responses", {}).items()},
+        "response headers": {
+            code: sorted(response.get("headers", {})) for code, response in operation.get("responses", {}).items()
+        },
         "permissions": matching,
     }
 
@@ -289,8 +305,10 @@ def stage_wiring(props, resources, api):
                 stage[logs] = {**stage[logs], "Format": f"not JSON ({err}): {stage[logs]['Format']}"}
     if "DeploymentId" in stage:
         deployment = resources.get(ref(stage["DeploymentId"]), {})
-        if deployment.get("Type") == "AWS::ApiGateway::Deployment" and \
-                ref(deployment["Properties"].get("RestApiId")) == api:
+        if (
+            deployment.get("Type") == "AWS::ApiGateway::Deployment"
+            and ref(deployment["Properties"].get("RestApiId")) == api
+        ):
             stage["DeploymentId"] = f"a Deployment of {api}"
     return stage
 
@@ -321,12 +339,17 @@ def api_wiring(api, resource, resources, permissions):
         wiring[f"authorizer {name}"] = scheme
     for name, other in resources.items():
         other_props = other.get("Properties", {})
-        if other["Type"] in ("AWS::ApiGatewayV2::Stage", "AWS::ApiGateway::Stage") and \
-                api in (ref(other_props.get("ApiId")), ref(other_props.get("RestApiId"))):
+        if other["Type"] in ("AWS::ApiGatewayV2::Stage", "AWS::ApiGateway::Stage") and api in (
+            ref(other_props.get("ApiId")),
+            ref(other_props.get("RestApiId")),
+        ):
             wiring[f"stage {show(other_props.get('StageName'))}"] = stage_wiring(other_props, resources, api)
         # A Deployment with StageName creates a stage of its own (SAM's extra "Stage" stage).
-        if other["Type"] == "AWS::ApiGateway::Deployment" and ref(other_props.get("RestApiId")) == api \
-                and "StageName" in other_props:
+        if (
+            other["Type"] == "AWS::ApiGateway::Deployment"
+            and ref(other_props.get("RestApiId")) == api
+            and "StageName" in other_props
+        ):
             wiring[f"stage {show(other_props['StageName'])}"] = f"created by {name}"
     return wiring
 
@@ -336,8 +359,12 @@ def actual_wiring(cfn, stage):
     resources = {name: resolve_ifs(r, cfn, params, name) for name, r in cfn["Resources"].items()}
     permissions = permissions_by_api(resources)
     outputs = {name: output.get("Value") for name, output in cfn.get("Outputs", {}).items()}
-    actual = {"resources": {}, "apis": {}, "outputs": outputs,
-              "managed login": list(managed_login_problems(resources, outputs, params))}
+    actual = {
+        "resources": {},
+        "apis": {},
+        "outputs": outputs,
+        "managed login": list(managed_login_problems(resources, outputs, params)),
+    }
     for name, resource in resources.items():
         entry = {k: v for k, v in resource.items() if k not in ("Metadata",)}
         if isinstance(entry.get("DependsOn"), str):
@@ -370,8 +397,22 @@ RESERVED_IN_PREFIX = ("aws", "amazon", "cognito")
 SCOPE_ATTRIBUTES = {
     "email": ["email", "email_verified"],
     "phone": ["phone_number", "phone_number_verified"],
-    "profile": ["name", "family_name", "given_name", "middle_name", "nickname", "preferred_username", "profile",
-                "picture", "website", "gender", "birthdate", "zoneinfo", "locale", "updated_at"],
+    "profile": [
+        "name",
+        "family_name",
+        "given_name",
+        "middle_name",
+        "nickname",
+        "preferred_username",
+        "profile",
+        "picture",
+        "website",
+        "gender",
+        "birthdate",
+        "zoneinfo",
+        "locale",
+        "updated_at",
+    ],
 }
 # Callback and logout URLs: https, or plain http on a loopback host (Cognito's API reference).
 LOOPBACK_HTTP = re.compile(r"http://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?(/.*)?")
@@ -385,7 +426,7 @@ def evaluate(value, params):
     if isinstance(value, list):
         return [evaluate(v, params) for v in value]
     if isinstance(value, dict) and len(value) == 1:
-        (fn, args), = value.items()
+        ((fn, args),) = value.items()
         if fn == "Ref":
             return params.get(args, SAMPLE_PSEUDO.get(args, "${" + str(args) + "}"))
         if fn == "Fn::GetAtt":
@@ -425,11 +466,16 @@ def managed_login_problems(resources, outputs, params):
     for name, domain in domains.items():
         prefix = evaluate(domain.get("Domain"), params)
         prefixes[ref(domain.get("UserPoolId"))] = prefix
-        if not isinstance(prefix, str) or not DOMAIN_PREFIX.fullmatch(prefix) or \
-                any(word in prefix for word in RESERVED_IN_PREFIX):
-            yield (f"{name}: Domain for a stack named {SAMPLE_PSEUDO['AWS::StackName']} would be {prefix!r}: "
-                   f"not a domain prefix (lower-case letters, digits, inner hyphens, at most 63; no "
-                   f"{'/'.join(RESERVED_IN_PREFIX)})")
+        if (
+            not isinstance(prefix, str)
+            or not DOMAIN_PREFIX.fullmatch(prefix)
+            or any(word in prefix for word in RESERVED_IN_PREFIX)
+        ):
+            yield (
+                f"{name}: Domain for a stack named {SAMPLE_PSEUDO['AWS::StackName']} would be {prefix!r}: "
+                f"not a domain prefix (lower-case letters, digits, inner hyphens, at most 63; no "
+                f"{'/'.join(RESERVED_IN_PREFIX)})"
+            )
         pool = pools.get(ref(domain.get("UserPoolId")), {})
         if domain.get("ManagedLoginVersion") == 2 and pool.get("UserPoolTier") == "LITE":
             yield f"{name}: ManagedLoginVersion 2 needs a UserPoolTier above LITE"
@@ -455,8 +501,10 @@ def managed_login_problems(resources, outputs, params):
                 yield f"{name}: scope {scope} without openid: Cognito refuses it"
             for attribute in SCOPE_ATTRIBUTES.get(scope, []) if readable is not None else []:
                 if attribute not in readable:
-                    yield (f"{name}: scope {scope} needs {attribute} in ReadAttributes "
-                           "(else /oauth2/token answers invalid_grant)")
+                    yield (
+                        f"{name}: scope {scope} needs {attribute} in ReadAttributes "
+                        "(else /oauth2/token answers invalid_grant)"
+                    )
         urls = {key: [evaluate(u, params) for u in listed(client.get(key))] for key in ("CallbackURLs", "LogoutURLs")}
         for key, values in urls.items():
             if not values:
@@ -536,8 +584,11 @@ def check_wiring(sam_template, expected, stage):
     for name, value in want["outputs"].items():
         problems += compare(value, actual["outputs"].get(name), f"outputs: {name}")
     problems += actual["managed login"]
-    problems += [p for api in sorted(want["apis"].keys() | actual["apis"].keys())
-                 for p in compare(want["apis"].get(api), actual["apis"].get(api), api)]
+    problems += [
+        p
+        for api in sorted(want["apis"].keys() | actual["apis"].keys())
+        for p in compare(want["apis"].get(api), actual["apis"].get(api), api)
+    ]
     return cfn, problems
 
 
@@ -548,11 +599,25 @@ def start_linters(paths, cfn_lint, checkov):
     """Both run in the background while the mutation self-test runs."""
     files = [arg for path in paths for arg in ("-f", path)]
     return (
-        subprocess.Popen([cfn_lint, "--format", "json", *paths],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True),
-        subprocess.Popen([checkov, "--quiet", "--compact", "--skip-download", "--framework", "cloudformation",
-                          "--output", "json", *files],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True),
+        subprocess.Popen(
+            [cfn_lint, "--format", "json", *paths], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        ),
+        subprocess.Popen(
+            [
+                checkov,
+                "--quiet",
+                "--compact",
+                "--skip-download",
+                "--framework",
+                "cloudformation",
+                "--output",
+                "json",
+                *files,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ),
     )
 
 
@@ -560,8 +625,13 @@ def lint_findings(cfn_lint_run, checkov_run):
     out, err = cfn_lint_run.communicate()
     try:
         for f in json.loads(out):
-            yield {"tool": "cfn-lint", "rule": f["Rule"]["Id"], "file": f["Filename"],
-                   "where": "/".join(map(str, f["Location"]["Path"])), "message": f["Message"]}
+            yield {
+                "tool": "cfn-lint",
+                "rule": f["Rule"]["Id"],
+                "file": f["Filename"],
+                "where": "/".join(map(str, f["Location"]["Path"])),
+                "message": f["Message"],
+            }
     except ValueError:
         raise CheckError(f"cfn-lint did not report JSON (exit {cfn_lint_run.returncode}): {err or out}") from None
     out, err = checkov_run.communicate()
@@ -571,20 +641,30 @@ def lint_findings(cfn_lint_run, checkov_run):
         raise CheckError(f"checkov did not report JSON (exit {checkov_run.returncode}): {err or out}") from None
     for report in reports if isinstance(reports, list) else [reports]:
         summary = report.get("summary", {})
-        print(f"checkov: {summary.get('passed')} passed, {summary.get('failed')} failed, "
-              f"{summary.get('skipped')} skipped (reasons in the resources' Metadata)")
+        print(
+            f"checkov: {summary.get('passed')} passed, {summary.get('failed')} failed, "
+            f"{summary.get('skipped')} skipped (reasons in the resources' Metadata)"
+        )
         if summary.get("parsing_errors"):
             raise CheckError(f"checkov could not parse: {report['results'].get('parsing_errors')}")
         for f in report.get("results", {}).get("failed_checks", []):
-            yield {"tool": "checkov", "rule": f["check_id"], "file": f["file_path"],
-                   "where": f["resource"], "message": f["check_name"]}
+            yield {
+                "tool": "checkov",
+                "rule": f["check_id"],
+                "file": f["file_path"],
+                "where": f["resource"],
+                "message": f["check_name"],
+            }
 
 
 def check_findings(findings, expected_findings):
     problems, used = [], set()
     for f in findings:
-        reasons = [i for i, e in enumerate(expected_findings)
-                   if (e["tool"], e["rule"], e["where"]) == (f["tool"], f["rule"], f["where"])]
+        reasons = [
+            i
+            for i, e in enumerate(expected_findings)
+            if (e["tool"], e["rule"], e["where"]) == (f["tool"], f["rule"], f["where"])
+        ]
         used.update(reasons)
         label = f"{f['tool']} {f['rule']} {f['where']} ({os.path.basename(f['file'])}): {f['message']}"
         if reasons:
@@ -610,99 +690,171 @@ def event(template, name):
 
 # (what is changed, how, what the check must report: fragments of its messages)
 MUTATIONS = [
-    ("HttpApi: default authorizer removed",
-     lambda t: props(t, "HttpApi")["Auth"].pop("DefaultAuthorizer"),
-     "HttpApi: route GET /hello: authorizer: expected CognitoJwt, found NONE"),
-    ("RestApi: default authorizer removed",
-     lambda t: props(t, "RestApi")["Auth"].pop("DefaultAuthorizer"),
-     "RestApi: route GET /hello: authorizer: expected CognitoUserPool, found NONE"),
-    ("HttpApi: event path /hello -> /hallo",
-     lambda t: event(t, "GetHello").update(Path="/hallo"),
-     ["HttpApi: route GET /hello: missing", "HttpApi: route GET /hallo: unexpected"]),
-    ("RestApi: event path /hello -> /hallo",
-     lambda t: event(t, "GetHelloRest").update(Path="/hallo"),
-     ["RestApi: route GET /hello: missing", "RestApi: route GET /hallo: unexpected"]),
-    ("HttpApi: GetHello event Auth: {Authorizer: NONE}",
-     lambda t: event(t, "GetHello").update(Auth={"Authorizer": "NONE"}),
-     "HttpApi: route GET /hello: authorizer: expected CognitoJwt, found NONE"),
-    ("RestApi: GetHelloRest event Auth: {Authorizer: NONE}",
-     lambda t: event(t, "GetHelloRest").update(Auth={"Authorizer": "NONE"}),
-     "RestApi: route GET /hello: authorizer: expected CognitoUserPool, found NONE"),
-    ("RestApi: AddDefaultAuthorizerToCorsPreflight: true",
-     lambda t: props(t, "RestApi")["Auth"].update(AddDefaultAuthorizerToCorsPreflight=True),
-     "RestApi: route OPTIONS /hello: authorizer: expected NONE, found CognitoUserPool"),
-    ("UserPool: DeletionPolicy !If branches swapped",
-     lambda t: t["Resources"]["UserPool"].update(DeletionPolicy={"Fn::If": ["IsProd", "Delete", "Retain"]}),
-     "UserPool: DeletionPolicy: expected"),
-    ("RestApi: DependsOn ApiGatewayAccount removed",
-     lambda t: t["Resources"]["RestApi"].pop("DependsOn"),
-     "RestApi: DependsOn: expected [ApiGatewayAccount], found none"),
-    ("UpdateReplacePolicy given as !Ref (unhandled LanguageExtensions)",
-     lambda t: t["Resources"]["UserPool"].update(UpdateReplacePolicy={"Ref": "Stage"}),
-     "UserPool: UpdateReplacePolicy: !Ref Stage is an AWS::LanguageExtensions construct"),
-    ("Fn::Length in a property (unhandled LanguageExtensions)",
-     lambda t: props(t, "HelloFunction").update(MemorySize={"Fn::Length": [1, 2]}),
-     "HelloFunction: Properties.MemorySize: Fn::Length"),
+    (
+        "HttpApi: default authorizer removed",
+        lambda t: props(t, "HttpApi")["Auth"].pop("DefaultAuthorizer"),
+        "HttpApi: route GET /hello: authorizer: expected CognitoJwt, found NONE",
+    ),
+    (
+        "RestApi: default authorizer removed",
+        lambda t: props(t, "RestApi")["Auth"].pop("DefaultAuthorizer"),
+        "RestApi: route GET /hello: authorizer: expected CognitoUserPool, found NONE",
+    ),
+    (
+        "HttpApi: event path /hello -> /hallo",
+        lambda t: event(t, "GetHello").update(Path="/hallo"),
+        ["HttpApi: route GET /hello: missing", "HttpApi: route GET /hallo: unexpected"],
+    ),
+    (
+        "RestApi: event path /hello -> /hallo",
+        lambda t: event(t, "GetHelloRest").update(Path="/hallo"),
+        ["RestApi: route GET /hello: missing", "RestApi: route GET /hallo: unexpected"],
+    ),
+    (
+        "HttpApi: GetHello event Auth: {Authorizer: NONE}",
+        lambda t: event(t, "GetHello").update(Auth={"Authorizer": "NONE"}),
+        "HttpApi: route GET /hello: authorizer: expected CognitoJwt, found NONE",
+    ),
+    (
+        "RestApi: GetHelloRest event Auth: {Authorizer: NONE}",
+        lambda t: event(t, "GetHelloRest").update(Auth={"Authorizer": "NONE"}),
+        "RestApi: route GET /hello: authorizer: expected CognitoUserPool, found NONE",
+    ),
+    (
+        "RestApi: AddDefaultAuthorizerToCorsPreflight: true",
+        lambda t: props(t, "RestApi")["Auth"].update(AddDefaultAuthorizerToCorsPreflight=True),
+        "RestApi: route OPTIONS /hello: authorizer: expected NONE, found CognitoUserPool",
+    ),
+    (
+        "UserPool: DeletionPolicy !If branches swapped",
+        lambda t: t["Resources"]["UserPool"].update(DeletionPolicy={"Fn::If": ["IsProd", "Delete", "Retain"]}),
+        "UserPool: DeletionPolicy: expected",
+    ),
+    (
+        "RestApi: DependsOn ApiGatewayAccount removed",
+        lambda t: t["Resources"]["RestApi"].pop("DependsOn"),
+        "RestApi: DependsOn: expected [ApiGatewayAccount], found none",
+    ),
+    (
+        "UpdateReplacePolicy given as !Ref (unhandled LanguageExtensions)",
+        lambda t: t["Resources"]["UserPool"].update(UpdateReplacePolicy={"Ref": "Stage"}),
+        "UserPool: UpdateReplacePolicy: !Ref Stage is an AWS::LanguageExtensions construct",
+    ),
+    (
+        "Fn::Length in a property (unhandled LanguageExtensions)",
+        lambda t: props(t, "HelloFunction").update(MemorySize={"Fn::Length": [1, 2]}),
+        "HelloFunction: Properties.MemorySize: Fn::Length",
+    ),
     # Managed login: each piece removed or altered.
-    ("UserPoolDomain removed",
-     lambda t: t["Resources"].pop("UserPoolDomain"),
-     ["UserPoolDomain: expected one AWS::Cognito::UserPoolDomain, found 0",
-      "UserPoolClient: OAuth client without an AWS::Cognito::UserPoolDomain"]),
-    ("UserPoolDomain: ManagedLoginVersion 1 (the classic hosted UI)",
-     lambda t: props(t, "UserPoolDomain").update(ManagedLoginVersion=1),
-     "UserPoolDomain: ManagedLoginVersion: expected 2, found 1"),
-    ("UserPoolDomain: prefix from the stack name (may hold capitals)",
-     lambda t: props(t, "UserPoolDomain").update(Domain={"Fn::Sub": "${AWS::StackName}-${AWS::AccountId}"}),
-     ["UserPoolDomain: Domain: expected", "UserPoolDomain: Domain for a stack named Hello-API would be 'Hello-API-"]),
-    ("UserPool: UserPoolTier LITE",
-     lambda t: props(t, "UserPool").update(UserPoolTier="LITE"),
-     ["UserPool: UserPoolTier: expected ESSENTIALS, found LITE", "UserPoolDomain: ManagedLoginVersion 2 needs"]),
-    ("ManagedLoginBranding removed",
-     lambda t: t["Resources"].pop("ManagedLoginBranding"),
-     ["ManagedLoginBranding: expected one", "UserPoolClient: no AWS::Cognito::ManagedLoginBranding names it"]),
-    ("ManagedLoginBranding: ClientId removed",
-     lambda t: props(t, "ManagedLoginBranding").pop("ClientId"),
-     ["ManagedLoginBranding: ClientId: expected !Ref UserPoolClient, found none",
-      "ManagedLoginBranding: no ClientId"]),
-    ("ManagedLoginBranding: Settings beside UseCognitoProvidedValues",
-     lambda t: props(t, "ManagedLoginBranding").update(Settings={"components": {}}),
-     ["ManagedLoginBranding: Settings: expected none", "ManagedLoginBranding: UseCognitoProvidedValues with Settings"]),
-    ("UserPoolClient: AllowedOAuthFlowsUserPoolClient removed",
-     lambda t: props(t, "UserPoolClient").pop("AllowedOAuthFlowsUserPoolClient"),
-     "UserPoolClient: AllowedOAuthFlowsUserPoolClient: expected True, found none"),
-    ("UserPoolClient: AllowedOAuthFlows [implicit]",
-     lambda t: props(t, "UserPoolClient").update(AllowedOAuthFlows=["implicit"]),
-     "UserPoolClient: AllowedOAuthFlows: expected [code], found [implicit]"),
-    ("UserPoolClient: scope openid removed",
-     lambda t: props(t, "UserPoolClient").update(AllowedOAuthScopes=["email", "phone"]),
-     ["UserPoolClient: AllowedOAuthScopes: expected", "UserPoolClient: scope email without openid"]),
-    ("UserPoolClient: phone_number_verified not readable",
-     lambda t: props(t, "UserPoolClient").update(ReadAttributes=["email", "email_verified", "phone_number"]),
-     "UserPoolClient: scope phone needs phone_number_verified in ReadAttributes"),
-    ("UserPoolClient: SupportedIdentityProviders removed",
-     lambda t: props(t, "UserPoolClient").pop("SupportedIdentityProviders"),
-     ["UserPoolClient: SupportedIdentityProviders: expected [COGNITO], found none",
-      "UserPoolClient: no SupportedIdentityProviders"]),
-    ("UserPoolClient: CallbackURLs with a trailing slash",
-     lambda t: props(t, "UserPoolClient").update(CallbackURLs=[{"Fn::Sub": "${AllowedOrigin}/"}]),
-     "UserPoolClient: CallbackURLs: expected [!Ref AllowedOrigin], found [!Sub ${AllowedOrigin}/]"),
-    ("UserPoolClient: LogoutURLs removed",
-     lambda t: props(t, "UserPoolClient").pop("LogoutURLs"),
-     ["UserPoolClient: LogoutURLs: expected [!Ref AllowedOrigin], found none", "UserPoolClient: no LogoutURLs"]),
-    ("UserPoolClient: a plain-http callback on a public host",
-     lambda t: props(t, "UserPoolClient").update(CallbackURLs=["http://app.example.com"]),
-     "UserPoolClient: CallbackURLs: http://app.example.com is refused by Cognito"),
-    ("UserPoolClient: GenerateSecret true",
-     lambda t: props(t, "UserPoolClient").update(GenerateSecret=True),
-     "UserPoolClient: GenerateSecret: expected False, found True"),
-    ("UserPoolClient: ALLOW_ADMIN_USER_PASSWORD_AUTH removed (the walkthrough's sign-in)",
-     lambda t: props(t, "UserPoolClient").update(ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]),
-     "UserPoolClient: ExplicitAuthFlows: expected"),
-    ("Outputs: UserPoolDomainUrl with another prefix",
-     lambda t: t["Outputs"]["UserPoolDomainUrl"].update(
-         Value={"Fn::Sub": "https://${AWS::StackName}.auth.${AWS::Region}.amazoncognito.com"}),
-     ["outputs: UserPoolDomainUrl: expected",
-      "output UserPoolDomainUrl: https://Hello-API.auth.us-east-1.amazoncognito.com is not the user pool domain's URL"]),
+    (
+        "UserPoolDomain removed",
+        lambda t: t["Resources"].pop("UserPoolDomain"),
+        [
+            "UserPoolDomain: expected one AWS::Cognito::UserPoolDomain, found 0",
+            "UserPoolClient: OAuth client without an AWS::Cognito::UserPoolDomain",
+        ],
+    ),
+    (
+        "UserPoolDomain: ManagedLoginVersion 1 (the classic hosted UI)",
+        lambda t: props(t, "UserPoolDomain").update(ManagedLoginVersion=1),
+        "UserPoolDomain: ManagedLoginVersion: expected 2, found 1",
+    ),
+    (
+        "UserPoolDomain: prefix from the stack name (may hold capitals)",
+        lambda t: props(t, "UserPoolDomain").update(Domain={"Fn::Sub": "${AWS::StackName}-${AWS::AccountId}"}),
+        ["UserPoolDomain: Domain: expected", "UserPoolDomain: Domain for a stack named Hello-API would be 'Hello-API-"],
+    ),
+    (
+        "UserPool: UserPoolTier LITE",
+        lambda t: props(t, "UserPool").update(UserPoolTier="LITE"),
+        ["UserPool: UserPoolTier: expected ESSENTIALS, found LITE", "UserPoolDomain: ManagedLoginVersion 2 needs"],
+    ),
+    (
+        "ManagedLoginBranding removed",
+        lambda t: t["Resources"].pop("ManagedLoginBranding"),
+        ["ManagedLoginBranding: expected one", "UserPoolClient: no AWS::Cognito::ManagedLoginBranding names it"],
+    ),
+    (
+        "ManagedLoginBranding: ClientId removed",
+        lambda t: props(t, "ManagedLoginBranding").pop("ClientId"),
+        [
+            "ManagedLoginBranding: ClientId: expected !Ref UserPoolClient, found none",
+            "ManagedLoginBranding: no ClientId",
+        ],
+    ),
+    (
+        "ManagedLoginBranding: Settings beside UseCognitoProvidedValues",
+        lambda t: props(t, "ManagedLoginBranding").update(Settings={"components": {}}),
+        [
+            "ManagedLoginBranding: Settings: expected none",
+            "ManagedLoginBranding: UseCognitoProvidedValues with Settings",
+        ],
+    ),
+    (
+        "UserPoolClient: AllowedOAuthFlowsUserPoolClient removed",
+        lambda t: props(t, "UserPoolClient").pop("AllowedOAuthFlowsUserPoolClient"),
+        "UserPoolClient: AllowedOAuthFlowsUserPoolClient: expected True, found none",
+    ),
+    (
+        "UserPoolClient: AllowedOAuthFlows [implicit]",
+        lambda t: props(t, "UserPoolClient").update(AllowedOAuthFlows=["implicit"]),
+        "UserPoolClient: AllowedOAuthFlows: expected [code], found [implicit]",
+    ),
+    (
+        "UserPoolClient: scope openid removed",
+        lambda t: props(t, "UserPoolClient").update(AllowedOAuthScopes=["email", "phone"]),
+        ["UserPoolClient: AllowedOAuthScopes: expected", "UserPoolClient: scope email without openid"],
+    ),
+    (
+        "UserPoolClient: phone_number_verified not readable",
+        lambda t: props(t, "UserPoolClient").update(ReadAttributes=["email", "email_verified", "phone_number"]),
+        "UserPoolClient: scope phone needs phone_number_verified in ReadAttributes",
+    ),
+    (
+        "UserPoolClient: SupportedIdentityProviders removed",
+        lambda t: props(t, "UserPoolClient").pop("SupportedIdentityProviders"),
+        [
+            "UserPoolClient: SupportedIdentityProviders: expected [COGNITO], found none",
+            "UserPoolClient: no SupportedIdentityProviders",
+        ],
+    ),
+    (
+        "UserPoolClient: CallbackURLs with a trailing slash",
+        lambda t: props(t, "UserPoolClient").update(CallbackURLs=[{"Fn::Sub": "${AllowedOrigin}/"}]),
+        "UserPoolClient: CallbackURLs: expected [!Ref AllowedOrigin], found [!Sub ${AllowedOrigin}/]",
+    ),
+    (
+        "UserPoolClient: LogoutURLs removed",
+        lambda t: props(t, "UserPoolClient").pop("LogoutURLs"),
+        ["UserPoolClient: LogoutURLs: expected [!Ref AllowedOrigin], found none", "UserPoolClient: no LogoutURLs"],
+    ),
+    (
+        "UserPoolClient: a plain-http callback on a public host",
+        lambda t: props(t, "UserPoolClient").update(CallbackURLs=["http://app.example.com"]),
+        "UserPoolClient: CallbackURLs: http://app.example.com is refused by Cognito",
+    ),
+    (
+        "UserPoolClient: GenerateSecret true",
+        lambda t: props(t, "UserPoolClient").update(GenerateSecret=True),
+        "UserPoolClient: GenerateSecret: expected False, found True",
+    ),
+    (
+        "UserPoolClient: ALLOW_ADMIN_USER_PASSWORD_AUTH removed (the walkthrough's sign-in)",
+        lambda t: props(t, "UserPoolClient").update(
+            ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+        ),
+        "UserPoolClient: ExplicitAuthFlows: expected",
+    ),
+    (
+        "Outputs: UserPoolDomainUrl with another prefix",
+        lambda t: t["Outputs"]["UserPoolDomainUrl"].update(
+            Value={"Fn::Sub": "https://${AWS::StackName}.auth.${AWS::Region}.amazoncognito.com"}
+        ),
+        [
+            "outputs: UserPoolDomainUrl: expected",
+            "output UserPoolDomainUrl: https://Hello-API.auth.us-east-1.amazoncognito.com is not the user pool domain's URL",
+        ],
+    ),
 ]
 
 
@@ -755,8 +907,10 @@ def main():
         except CheckError as err:
             cfn, differences = None, [str(err)]
         problems += [f"Stage={stage}: {d}" for d in differences]
-        print(f"Stage={stage}: wiring {'differs' if differences else 'as expected'}"
-              f" ({len(expected['resources'])} resources, {len(expected['apis'])} APIs)")
+        print(
+            f"Stage={stage}: wiring {'differs' if differences else 'as expected'}"
+            f" ({len(expected['resources'])} resources, {len(expected['apis'])} APIs)"
+        )
         if cfn is not None:
             paths.append(os.path.join(args.out, f"template-{stage}.json"))
             with open(paths[-1], "w") as f:
