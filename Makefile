@@ -7,7 +7,7 @@ MAKEFLAGS += --no-print-directory
 # --no-deps, so pip never backtracks) and lives in its own venv under .tools/.
 PYTHON ?= python3
 TOOLS := .tools
-VENVS := lambda aws sam checkov
+VENVS := lambda aws sam checkov lint
 CARGO_TOOLS := $(TOOLS)/cargo
 ARM64_TARGET := $(TOOLS)/.rustup-aarch64
 export PATH := $(CURDIR)/$(TOOLS)/lambda/bin:$(CURDIR)/$(CARGO_TOOLS)/bin:$(PATH)
@@ -52,7 +52,7 @@ $(foreach v,PROPTEST_CASES FUZZ_CASES STACK_NAME API COGNITO API_PORT REST_API_P
 export STACK STACK_NAME API COGNITO API_PORT REST_API_PORT COGNITO_PORT FUNCTION_PORT WEB_PORT
 
 .PHONY: help tools tools-bench build test lint unit emulator-test e2e template-check deploy-check corpus-check sam-build watch invoke local \
-	web-install web-lint web-dev web-config browser-test compare-emulators \
+	web-install web-lint web-dev web-config browser-test compare-emulators compare \
 	deploy user token call delete bench bench-stack bench-smoke load audit fuzz mutants clean
 
 help: ## List the targets and the variables
@@ -176,9 +176,15 @@ delete: $(TOOLS)/sam/.installed ## Delete the deployed stack
 
 test: lint deploy-check corpus-check unit emulator-test e2e browser-test sam-build bench-smoke audit ## Everything CI runs
 
-lint: template-check web-lint ## fmt, clippy, the template checks, the web app's type check and build
+lint: template-check web-lint $(TOOLS)/lint/.installed ## Every language: fmt + clippy, shellcheck, ruff, the templates, the web app's type check
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
+	@# Every bash script (.shellcheckrc: follow `source`), sourced ones included.
+	$(TOOLS)/lint/bin/shellcheck $$(git ls-files -co --exclude-standard '*.sh' .ci/run)
+	$(TOOLS)/lint/bin/ruff check $$(git ls-files -co --exclude-standard '*.py')
+	$(TOOLS)/lint/bin/ruff format --check $$(git ls-files -co --exclude-standard '*.py')
+	@# The one JavaScript file outside web/ (web-lint type-checks web's): syntax only.
+	node --check tools/compare/serverless/handler.js
 
 unit: ## Unit, fixture and property tests (no network, no tools)
 	PROPTEST_CASES=$(PROPTEST_CASES) cargo test --workspace --locked

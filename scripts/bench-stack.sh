@@ -40,14 +40,14 @@ fi
 # One web port for every start: it is in the app client's callback URLs, so in its (hashed) id.
 web_port=$(free_port)
 results=$(mktemp -d)
-stack_pid= state=
+stack_pid='' state=''
 stop_stack() {
   if [[ -n "$stack_pid" ]] && kill -0 "$stack_pid" 2>/dev/null; then
     kill -TERM -- "-$stack_pid" 2>/dev/null || true
     wait "$stack_pid" 2>/dev/null || true
   fi
   [[ -n "$state" ]] && rm -rf "$state"
-  stack_pid= state=
+  stack_pid='' state=''
 }
 trap 'stop_stack; rm -rf "$results"' EXIT
 
@@ -67,7 +67,7 @@ start_stack() {
 # measure VARIANT WEB TOKEN: one start; sets first and ready (milliseconds).
 measure() {
   local t0
-  first= ready=
+  first='' ready=''
   t0=$(now_ms)
   start_stack "$1" "$2"
   until [[ -n "$first" && -n "$ready" ]]; do
@@ -84,7 +84,7 @@ measure() {
 # rss: "name|kib" per process of the running stack.
 rss() {
   local pid name
-  for pid in $(grep -lsz "^BENCH_STACK_RUN=$state\$" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3); do
+  { grep -lsz "^BENCH_STACK_RUN=$state\$" /proc/[0-9]*/environ 2>/dev/null || true; } | cut -d/ -f3 | while read -r pid; do
     name=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || continue
     case "$name" in
       *local-stack.sh*) name="the script (bash)" ;;

@@ -40,7 +40,8 @@ stack_down() {
   fi
   while left=$(leftovers) && [[ -n "$left" ]] && ((SECONDS < deadline)); do sleep 0.1; done
   if [[ -n "$left" ]]; then
-    log "error: processes left running after the stack stopped: $(echo $left); killing them"
+    log "error: processes left running after the stack stopped: ${left//$'\n'/ }; killing them"
+    # shellcheck disable=SC2086 # one pid per word
     kill -KILL $left 2>/dev/null || true
     status=1
   fi
@@ -50,7 +51,7 @@ stack_down() {
     log "the stack's logs: target/browser/stack-logs/"
   fi
   rm -rf "$state"
-  state= stack_pid=
+  state='' stack_pid=''
   return "$status"
 }
 trap 'status=$?; trap - EXIT INT TERM; trap "" PIPE; stack_down "$status"; exit $?' EXIT
@@ -90,7 +91,7 @@ for mode in $WEB_SERVES; do
   tests_started=$SECONDS
   (cd web && SCREENSHOT_TO=$screenshot LOGIN_SCREENSHOT_TO=$login_screenshot node --test --test-reporter=spec tests/)
   log "vite $mode: browser tests passed in $((SECONDS - tests_started))s"
-  screenshot= login_screenshot=
+  screenshot='' login_screenshot=''
   stack_down
 done
 log "all passed in $((SECONDS - started))s"

@@ -91,9 +91,8 @@ cleanup() {
     deadline=$((SECONDS + 10))
     while left=$(marked_pids) && [[ -n "$left" ]] && ((SECONDS < deadline)); do sleep 0.05; done
     if [[ -n "$left" ]]; then
-      # shellcheck disable=SC2086 # one line
-      log "killing what did not stop: $(echo $left)"
-      # shellcheck disable=SC2086
+      log "killing what did not stop: ${left//$'\n'/ }"
+      # shellcheck disable=SC2086 # one pid per word
       kill -KILL $left 2>/dev/null || true
     fi
     log "stopped"

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import boto3
 from botocore.config import Config
-from pycognito.aws_srp import N_HEX, AWSSRP
+from pycognito.aws_srp import AWSSRP, N_HEX
 
 EMULATOR = Path(__file__).with_name("cognito-emulator.py")
 PASSWORD = "Right-Passw0rd!"
@@ -36,7 +36,7 @@ def start_emulator(test_class, *extra_args):
     and idp on it) and waits until it answers; tearDownClass must call stop_emulator."""
     port = free_port()
     test_class.endpoint = f"http://127.0.0.1:{port}"
-    test_class.log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"cognito-emulator-test-{port}.log", "w+b")
+    test_class.log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"cognito-emulator-test-{port}.log", "w+b")  # noqa: SIM115 (closed by stop_emulator)
     test_class.server = subprocess.Popen(
         [sys.executable, str(EMULATOR), "-H", "127.0.0.1", "-p", str(port), *extra_args],
         stdout=test_class.log,
@@ -183,7 +183,7 @@ class EmulatorTest(unittest.TestCase):
         # A = 0 or N (0 modulo N) would let anyone compute the session key; not hex is no A.
         for srp_a in ("0", N_HEX, "not-hex"):
             self.assertNotAuthorized(
-                lambda: self.idp.initiate_auth(
+                lambda srp_a=srp_a: self.idp.initiate_auth(
                     ClientId=self.client_id,
                     AuthFlow="USER_SRP_AUTH",
                     AuthParameters={"USERNAME": "user-a", "SRP_A": srp_a},

@@ -15,9 +15,9 @@ import unittest
 from pathlib import Path
 
 import boto3
-from botocore.config import Config
-
 import cognito_seed
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 from test_cognito_emulator import free_port
 
 EMULATOR = Path(__file__).with_name("cognito-emulator.py")
@@ -43,7 +43,7 @@ class Emulator:
         self.ids_path = Path(self.dir.name) / "ids.env"
         self.log_path = Path(self.dir.name) / "emulator.log"
         self.endpoint = f"http://127.0.0.1:{free_port()}"
-        self.log = open(self.log_path, "w+b")
+        self.log = open(self.log_path, "w+b")  # noqa: SIM115 (closed by close)
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -82,7 +82,7 @@ class Emulator:
             try:
                 self.idp.list_user_pools(MaxResults=1)
                 break
-            except Exception:
+            except (BotoCoreError, ClientError):  # not up yet: refused, reset, 5xx
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     raise AssertionError(f"the emulator did not start:\n{self.output()}")
                 time.sleep(0.05)
@@ -237,7 +237,9 @@ class SeedTest(unittest.TestCase):
 
     def test_the_password_is_the_walkthroughs(self):
         walkthrough = Path(__file__).with_name("walkthrough.sh").read_text()
-        self.assertEqual(re.search(r"^LOCAL_PASSWORD='([^']+)'$", walkthrough, re.M).group(1), cognito_seed.PASSWORD)
+        self.assertEqual(
+            re.search(r"^LOCAL_PASSWORD='([^']+)'$", walkthrough, re.MULTILINE).group(1), cognito_seed.PASSWORD
+        )
 
 
 if __name__ == "__main__":

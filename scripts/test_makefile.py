@@ -57,12 +57,12 @@ class Help(unittest.TestCase):
 
     def test_lists_every_variable_with_its_default(self):
         text = MAKEFILE.read_text()
-        documented = re.findall(r"^([A-Z_]+) \?= (\S+) ## ", text, re.M)
-        documented += re.findall(r"^#: ([A-Z_]+) (\S+) ## ", text, re.M)
+        documented = re.findall(r"^([A-Z_]+) \?= (\S+) ## ", text, re.MULTILINE)
+        documented += re.findall(r"^#: ([A-Z_]+) (\S+) ## ", text, re.MULTILINE)
         self.assertGreater(len(documented), 15)
         with tempfile.TemporaryDirectory() as cwd:
             out = make(cwd, "help")
-        listed = {m[0]: m[1] for m in re.findall(r"^  ([A-Z_]+) +(\S+) ", out, re.M)}
+        listed = {m[0]: m[1] for m in re.findall(r"^  ([A-Z_]+) +(\S+) ", out, re.MULTILINE)}
         for name, default in documented:
             self.assertEqual(listed.get(name), default, name)
         # Each variable a script reads with a default is listed (the walkthrough's ones).

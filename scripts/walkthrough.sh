@@ -32,7 +32,7 @@ load_stack() {
     local)
       [[ -f "${STACK_ENV:-.local/stack.env}" ]] || die "no local stack is running (start it with: make local)"
       [[ -z "${STACK_DEFAULTED:-}" ]] || echo "note: the running local stack (.local/stack.env); STACK=aws for the deployed one" >&2
-      # shellcheck disable=SC1091
+      # shellcheck source=/dev/null # written by scripts/local-stack.sh
       source "${STACK_ENV:-.local/stack.env}"
       # Another pool of the template (make local TEMPLATE=...): USER_POOL=<its logical id>, and
       # USER_POOL_CLIENT=<a client's logical id> (default: the pool's first client).

@@ -17,9 +17,10 @@ case "${1:-}" in
   local)
     stack_env=${2:-${STACK_ENV:-.local/stack.env}}
     [[ -f "$stack_env" ]] || die "no $stack_env: is the local stack running (make local)?"
-    # shellcheck disable=SC1090
+    # shellcheck source=/dev/null # written by scripts/local-stack.sh
     source "$stack_env"
-    http_api_url=$API_URL rest_api_url=${REST_API_URL:-} user_pool_client_id=$USER_POOL_CLIENT_ID
+    http_api_url=${API_URL:?$stack_env has no API_URL} rest_api_url=${REST_API_URL:-}
+    user_pool_client_id=${USER_POOL_CLIENT_ID:?$stack_env has no USER_POOL_CLIENT_ID}
     # The emulator answers discovery for the issuer's path at its own origin, which is also the
     # local user pool domain; COGNITO=aws: the real issuer and the deployed domain.
     if [[ -n "$COGNITO_ENDPOINT" ]]; then

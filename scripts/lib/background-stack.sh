@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by bench-gateway.sh and load.sh: runs scripts/local-stack.sh in the background on free
 # ports, with the API and the function built optimized, and stops it (and everything it started)
 # when the sourcing script exits.
@@ -40,7 +41,9 @@ stack_up() {
   # shellcheck disable=SC1091
   source "$STACK_STATE/stack.env"
   set +a
+  # shellcheck disable=SC2034 # for the sourcing script
   GATEWAY_PID=$(pgrep -f "local-api-gateway serve .*--port ${API_URL##*:}( |$)" | head -n 1)
+  # shellcheck disable=SC2034 # for the sourcing script
   TOKEN=$(STACK=local STACK_ENV="$STACK_STATE/stack.env" scripts/walkthrough.sh token)
 }
 

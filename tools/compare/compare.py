@@ -148,7 +148,7 @@ class Processes:
             try:
                 if ready():
                     return
-            except Exception:  # noqa: BLE001 (not up yet: refused, reset, 5xx)
+            except Exception:  # noqa: BLE001, S110 (not up yet: refused, reset, 5xx)
                 pass
             self.check()
             if time.monotonic() > deadline:

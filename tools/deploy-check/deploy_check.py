@@ -25,9 +25,9 @@ import time
 REGION = "us-east-1"
 os.environ["AWS_DEFAULT_REGION"] = REGION
 
-from samcli.yamlhelper import yaml_parse  # noqa: E402  (parses !Ref, !Sub, !If ... short forms)
-from samtranslator.public.exceptions import InvalidDocumentException  # noqa: E402
-from samtranslator.translator.transform import transform  # noqa: E402
+from samcli.yamlhelper import yaml_parse  # parses !Ref, !Sub, !If ... short forms
+from samtranslator.public.exceptions import InvalidDocumentException
+from samtranslator.translator.transform import transform
 
 logging.getLogger("samtranslator").setLevel(logging.ERROR)  # "Feature ... not in Feature Toggle Config"
 
