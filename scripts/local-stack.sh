@@ -210,10 +210,12 @@ if ((emulate)); then
   seed_users=()
   [[ "$CREATE_USER" == 0 ]] && seed_users=(--no-seed-users)
   log "starting the Cognito emulator on $cognito_endpoint"
-  # It creates the pools from $seed (written below, while it loads) before it listens.
+  # It creates the pools from $seed (written after the build below, while it loads) before it
+  # listens. The wait for the seed is as long as the build (minutes on a cold cache): a failed
+  # build stops the emulator with everything else, so no timeout of its own is needed there.
   start cognito env MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY=HASH MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY=HASH \
     "$PYTHON" scripts/cognito-emulator.py -H 127.0.0.1 -p "$COGNITO_PORT" \
-    --seed "$seed" --seed-ids "$ids" --seed-region "$REGION" --seed-timeout "$READY_TIMEOUT" "${seed_users[@]}"
+    --seed "$seed" --seed-ids "$ids" --seed-region "$REGION" --seed-timeout 86400 "${seed_users[@]}"
 fi
 if [[ "$WEB" == 1 && "$WEB_SERVE" == dev ]]; then
   log "starting the web app (Vite) on $web_origin"
