@@ -17,26 +17,56 @@ oha_json() { timeout "$LOAD_SECONDS_MAX" "$OHA" --no-tui --output-format json -c
 direct_http() { oha_json -n "$1" -m POST -T application/json -D events/http-api-id-token.json "$invoke_url"; }
 direct_rest() { oha_json -n "$1" -m POST -T application/json -D events/rest-api-id-token.json "$invoke_url"; }
 through() { oha_json -n "$2" -H "authorization: Bearer $TOKEN" "$1/hello"; }
+# The example's Rust authorizers take `allow-<name>`; `hello` greets the name.
+allowed() { oha_json -n "$2" -H "authorization: Bearer allow-bench" "$1/hello"; }
+
+# serve_beside NAME GATEWAY ARGS...: another gateway in front of the same function endpoint, on
+# free ports; waits until URL_* of its urls are listening, and sets <NAME>_URLS (a urls file).
+extra_pids=()
+stop_extra() {
+  local pid
+  for pid in "${extra_pids[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+}
+trap 'stop_extra; stack_down' EXIT
+serve_beside() {
+  local name=$1 gateway=$2
+  shift 2
+  local log=$STACK_STATE/$name.log port deadline
+  "$gateway" urls "$@" >"$STACK_STATE/$name.urls"
+  setsid "$gateway" serve "$@" --invoke-endpoint "$FUNCTION_ENDPOINT" >"$log" 2>&1 </dev/null &
+  extra_pids+=($!)
+  deadline=$((SECONDS + 60))
+  while IFS='=' read -r key url; do
+    [[ "$key" == URL_* ]] || continue
+    port=${url#http://127.0.0.1:} port=${port%%/*}
+    until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+      if ((SECONDS >= deadline)) || ! kill -0 "${extra_pids[-1]}"; then cat "$log" >&2; exit 1; fi
+      sleep 0.05
+    done
+  done <"$STACK_STATE/$name.urls"
+}
+url_of() { grep -m1 "^URL_$2=" "$STACK_STATE/$1.urls" | cut -d= -f2-; }
 
 paths=(direct-http http direct-rest rest)
-before_url=
+# Lambda authorizers (examples/lambda-authorizer/every-authorizer.yaml): a REST TOKEN and an HTTP
+# REQUEST authorizer cached by token (every measured request a cache hit), and an HTTP one with
+# simple answers that is not cached (one more invocation per request).
+lambda_args=(--template examples/lambda-authorizer/every-authorizer.yaml --region "$REGION" --port "$(free_port)")
+for api in PolicyApi SignedHttpApi SimpleApi RequestApi SignedApi TokenApi; do lambda_args+=(--api-port "$api=$(free_port)"); done
+serve_beside lambda target/bench-tools/local-api-gateway "${lambda_args[@]}"
+paths+=(rest-token-cached http-lambda-cached http-lambda-uncached)
 if [[ -n "$BEFORE_GATEWAY" ]]; then
-  before_port=$(free_port)
-  before_url=http://127.0.0.1:$before_port
   # The earlier gateway, with the arguments it understands, in front of the same function.
-  setsid "$BEFORE_GATEWAY" serve --template template.yaml --region "$REGION" \
-    --resource-id "UserPool=$USER_POOL_ID" --resource-id "UserPoolClient=$USER_POOL_CLIENT_ID" \
-    --port "$before_port" --invoke-endpoint "$FUNCTION_ENDPOINT" --jwks-origin "$COGNITO_ENDPOINT" \
-    >"$STACK_STATE/before.log" 2>&1 </dev/null &
-  before_pid=$!
-  trap 'kill -TERM "$before_pid" 2>/dev/null || true; wait "$before_pid" 2>/dev/null || true; stack_down' EXIT
-  deadline=$((SECONDS + 60))
-  until (exec 3<>"/dev/tcp/127.0.0.1/$before_port") 2>/dev/null; do
-    ((SECONDS < deadline)) || { cat "$STACK_STATE/before.log" >&2; exit 1; }
-    kill -0 "$before_pid" || { cat "$STACK_STATE/before.log" >&2; exit 1; }
-    sleep 0.1
-  done
+  before_args=(--template template.yaml --region "$REGION"
+    --resource-id "UserPool=$USER_POOL_ID" --resource-id "UserPoolClient=$USER_POOL_CLIENT_ID"
+    --jwks-origin "$COGNITO_ENDPOINT" --port "$(free_port)")
+  "$BEFORE_GATEWAY" serve --help | grep -q -- --rest-port && before_args+=(--rest-port "$(free_port)")
+  serve_beside before "$BEFORE_GATEWAY" "${before_args[@]}"
   paths+=(http-before)
+  grep -q "^REST_API_URL=" "$STACK_STATE/before.urls" && paths+=(rest-before)
 fi
 
 measure() {
@@ -45,7 +75,11 @@ measure() {
     direct-rest) direct_rest "$2" ;;
     http) through "$API_URL" "$2" ;;
     rest) through "$REST_API_URL" "$2" ;;
-    http-before) through "$before_url" "$2" ;;
+    rest-token-cached) allowed "$(url_of lambda TokenApi)" "$2" ;;
+    http-lambda-cached) allowed "$(url_of lambda PolicyApi)" "$2" ;;
+    http-lambda-uncached) allowed "$(url_of lambda SimpleApi)" "$2" ;;
+    http-before) through "$(grep -m1 '^API_URL=' "$STACK_STATE/before.urls" | cut -d= -f2-)" "$2" ;;
+    rest-before) through "$(grep -m1 '^REST_API_URL=' "$STACK_STATE/before.urls" | cut -d= -f2-)" "$2" ;;
   esac
 }
 
@@ -75,7 +109,11 @@ med = statistics.median
 names = {
     "direct-http": "straight to the invoke endpoint, payload 2.0 event",
     "http": "through the HTTP API (JWT verified, payload 2.0)",
-    "http-before": "through the HTTP API, the gateway before the REST API was added",
+    "http-before": "through the HTTP API, the gateway of BENCH_BEFORE",
+    "rest-before": "through the REST API, the gateway of BENCH_BEFORE",
+    "rest-token-cached": "through a REST API, Lambda TOKEN authorizer, cached (payload 1.0)",
+    "http-lambda-cached": "through an HTTP API, Lambda REQUEST authorizer, cached (payload 2.0)",
+    "http-lambda-uncached": "through an HTTP API, Lambda REQUEST authorizer, not cached: one more invocation",
     "direct-rest": "straight to the invoke endpoint, payload 1.0 event",
     "rest": "through the REST API (Cognito authorizer, payload 1.0)",
 }
@@ -86,13 +124,26 @@ for path in paths:
     r = data[path]
     print(f"| {names[path]} | {med(r['p50']):.3f} | {med(r['p99']):.3f} | {med(r['rps']):.0f} | {r['ok']} | {r['errors']} |")
 print()
-for api, direct in [("http", "direct-http"), ("http-before", "direct-http"), ("rest", "direct-rest")]:
+for api, direct in [("http", "direct-http"), ("http-before", "direct-http"), ("rest", "direct-rest"),
+                    ("rest-before", "direct-rest"), ("rest-token-cached", "direct-rest"),
+                    ("http-lambda-cached", "direct-http")]:
     if api not in data:
         continue
     added = med(a - d for a, d in zip(data[api]["p50"], data[direct]["p50"]))
     clean = data[api]["errors"] == 0 and data[direct]["errors"] == 0
     verdict = "met" if added <= 0.5 and clean else "MISSED"
     print(f"- {names[api]}: adds {added:.3f} ms at p50 (median of per-round differences; target <= 0.5 ms with 0 errors: {verdict})")
+def gap(a, b):
+    return med(x - y for x, y in zip(data[a]["p50"], data[b]["p50"]))
+print()
+for lam, jwt, what in [("rest-token-cached", "rest", "REST: a cached Lambda TOKEN answer vs the Cognito authorizer"),
+                       ("http-lambda-cached", "http", "HTTP: a cached Lambda REQUEST answer vs the JWT authorizer")]:
+    d = gap(lam, jwt)
+    print(f"- {what}: {d:+.3f} ms at p50 (target within 0.05 ms: {'met' if abs(d) <= 0.05 else 'MISSED'})")
+print(f"- HTTP: a Lambda authorizer not cached vs cached: {gap('http-lambda-uncached', 'http-lambda-cached'):+.3f} ms at p50 (the authorizer's invocation)")
+for now, before in [("http", "http-before"), ("rest", "rest-before")]:
+    if before in data:
+        print(f"- {now.upper()} API now vs BENCH_BEFORE: {gap(now, before):+.3f} ms at p50")
 print(f"\nLocal gateway resident memory after the run: {rss} KiB.")
 PY
 rm -rf "$results"
