@@ -59,11 +59,13 @@ if [[ -n "${BENCH_BEFORE:-}" ]]; then
   before=$OUT/before-$(git rev-parse --short "$BENCH_BEFORE")
   log "building the local gateway of $BENCH_BEFORE in $before"
   [[ -d "$before" ]] || git worktree add --detach "$before" "$BENCH_BEFORE"
-  # The crate's name then (renamed local-api-gateway when the REST API came).
-  (cd "$before" && cargo build --quiet --profile bench-tools -p local-http-api &&
-    cargo bench --quiet --profile bench-tools -p local-http-api --bench verify_and_build -- gateway/ &&
+  # The crate's name then (local-http-api until the REST API came).
+  crate=local-api-gateway
+  [[ -d "$before/crates/local-api-gateway" ]] || crate=local-http-api
+  (cd "$before" && cargo build --quiet --profile bench-tools -p "$crate" &&
+    cargo bench --quiet --profile bench-tools -p "$crate" --bench verify_and_build -- gateway/ &&
     cargo lambda build --quiet --release --arm64 --bin hello --lambda-dir target/lambda/arm64)
-  before_gateway=$before/target/bench-tools/local-http-api
+  before_gateway=$before/target/bench-tools/$crate
   size_before=$(stat -c %s "$before/target/lambda/arm64/hello/bootstrap")
   size_now=$(stat -c %s target/lambda/arm64/hello/bootstrap)
   "$PYTHON" -c 'import sys; b, n = int(sys.argv[1]), int(sys.argv[2]); print(f"hello, arm64 stripped: {b:,} bytes at {sys.argv[3]}, {n:,} now ({(n - b) / b:+.1%}; limit +5 %)")' \
@@ -77,23 +79,35 @@ criterion_median_us() {
     "$1/target/criterion/gateway/${2//\//_}/new/estimates.json"
 }
 {
-  echo "| in-process step | HTTP API (µs) | REST API (µs) |"
-  echo "|---|---:|---:|"
-  echo "| take the token from the header | $(criterion_median_us . bearer_token) | (same) |"
+  echo "| in-process step | HTTP API, JWT (µs) | REST API, Cognito (µs) | REST API, Lambda TOKEN (µs) | HTTP API, Lambda REQUEST (µs) |"
+  echo "|---|---:|---:|---:|---:|"
+  echo "| take the token from the header | $(criterion_median_us . bearer_token) | (same) | | |"
   for step in authorize_first_seen authorize build_event authorize_and_build; do
-    echo "| $step | $(criterion_median_us . "http/$step") | $(criterion_median_us . "rest/$step") |"
+    echo "| $step | $(criterion_median_us . "http/$step") | $(criterion_median_us . "rest/$step") | $(criterion_median_us . "rest-lambda-token/$step") | $(criterion_median_us . "http-lambda-request/$step") |"
   done
   if [[ -n "$before_gateway" ]]; then
     echo
-    echo "The same steps before the REST API was added ($BENCH_BEFORE, HTTP API only):"
+    echo "The same steps at $BENCH_BEFORE:"
     echo
-    echo "| in-process step | median (µs) |"
-    echo "|---|---:|"
-    for step in bearer_token verify_token_first_seen verify_token build_v2_event verify_and_build; do
-      echo "| $step | $(criterion_median_us "$before" "$step") |"
-    done
+    if [[ -d "$before/target/criterion/gateway/http_authorize" ]]; then
+      echo "| in-process step | HTTP API, JWT (µs) | REST API, Cognito (µs) |"
+      echo "|---|---:|---:|"
+      for step in authorize_first_seen authorize build_event authorize_and_build; do
+        echo "| $step | $(criterion_median_us "$before" "http/$step") | $(criterion_median_us "$before" "rest/$step") |"
+      done
+    else
+      echo "| in-process step | median (µs) |"
+      echo "|---|---:|"
+      for step in bearer_token verify_token_first_seen verify_token build_v2_event verify_and_build; do
+        echo "| $step | $(criterion_median_us "$before" "$step") |"
+      done
+    fi
   fi
 } | tee "$OUT/criterion.md"
+
+log "start-up of the gateway on a twenty-route template"
+cargo build --quiet --profile bench-tools -p local-api-gateway --bin local-api-gateway
+"$PYTHON" scripts/bench_startup.py target/bench-tools/local-api-gateway bench/templates/twenty-routes.yaml 20 | tee "$OUT/startup.md"
 
 log "oha: through the local gateway vs straight to the invoke endpoint"
 BEFORE_GATEWAY=$before_gateway scripts/bench-gateway.sh | tee "$OUT/gateway.md"
