@@ -23,7 +23,7 @@ use local_api_gateway::{
         jwt::JwtConfig,
         lambda::{Flavor, LambdaConfig},
     },
-    event::{EventContext, PayloadVersion, RequestParts, v1, v2},
+    event::{AuthorizerContext, EventContext, PayloadVersion, RequestParts, v1, v2},
     invoke::{FunctionTarget, Invoke, InvokeError},
     keys::KeyCache,
     verify::{Verifier, bearer_token},
@@ -115,20 +115,26 @@ fn bench(c: &mut Criterion) {
         port: 3000,
     };
     let no_parameters = BTreeMap::new();
-    let context = |route_key, authorizer| EventContext {
-        caller: None,
-        api_key: None,
-        route_key,
-        path_parameters: &no_parameters,
-        authorizer: Some(authorizer),
-        request_id: "AAAAAJndqP5L6g==",
-        stage: "dev",
-        stage_variables: &no_parameters,
-        time: "26/Nov/2026:13:00:00 +0000",
-        time_epoch_ms: 1_795_698_000_000,
-        account_id: "123456789012",
-        api_id: "local",
-    };
+    fn context<'a>(
+        route_key: &'a str,
+        authorizer: &'a AuthorizerContext,
+        no_parameters: &'a BTreeMap<String, String>,
+    ) -> EventContext<'a> {
+        EventContext {
+            caller: None,
+            api_key: None,
+            route_key,
+            path_parameters: no_parameters,
+            authorizer: Some(authorizer),
+            request_id: "AAAAAJndqP5L6g==",
+            stage: "dev",
+            stage_variables: no_parameters,
+            time: "26/Nov/2026:13:00:00 +0000",
+            time_epoch_ms: 1_795_698_000_000,
+            account_id: "123456789012",
+            api_id: "local",
+        }
+    }
     let rest = v1::V1Context {
         resource_id: Some("x1y2z3"),
         extended_request_id: "AAAAAJndqP5L6g==",
@@ -219,16 +225,16 @@ fn bench(c: &mut Criterion) {
                 .unwrap()
         };
         let build = |grant: &Grant| {
-            let authorizer = grant.context.clone().unwrap();
+            let authorizer = grant.context.as_ref().unwrap();
             if kind.starts_with("http") {
                 serde_json::to_vec(&v2::build_event(
                     &request,
-                    &context("GET /hello", authorizer),
+                    &context("GET /hello", authorizer, &no_parameters),
                 ))
             } else {
                 serde_json::to_vec(&v1::build_event(
                     &request,
-                    &context("/hello", authorizer),
+                    &context("/hello", authorizer, &no_parameters),
                     &rest,
                 ))
             }

@@ -116,7 +116,7 @@ impl Exchange<'_> {
         grant: Option<&'c Grant>,
     ) -> EventContext<'c> {
         EventContext {
-            authorizer: grant.and_then(|g| g.context.clone()),
+            authorizer: grant.and_then(|g| g.context.as_ref()),
             caller: grant.and_then(|g| g.caller.as_ref()),
             api_key: grant.and_then(|g| g.api_key.as_ref()),
             route_key: &self.route_key,

@@ -114,7 +114,7 @@ pub struct EventContext<'a> {
     pub route_key: &'a str,
     pub path_parameters: &'a BTreeMap<String, String>,
     /// `requestContext.authorizer`, as the route's authorizer renders it.
-    pub authorizer: Option<AuthorizerContext>,
+    pub authorizer: Option<&'a AuthorizerContext>,
     /// The signer of a request to an `AWS_IAM` route (REST: `requestContext.identity`).
     pub caller: Option<&'a Caller>,
     /// The API key a REST method that requires one was called with.

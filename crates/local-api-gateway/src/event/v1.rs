@@ -37,7 +37,7 @@ pub enum Dialect<'a> {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RestApiEvent {
+pub struct RestApiEvent<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<&'static str>,
     pub resource: String,
@@ -49,18 +49,18 @@ pub struct RestApiEvent {
     pub multi_value_query_string_parameters: Option<BTreeMap<String, Vec<String>>>,
     pub path_parameters: Option<BTreeMap<String, String>>,
     pub stage_variables: Option<BTreeMap<String, String>>,
-    pub request_context: RequestContext,
+    pub request_context: RequestContext<'a>,
     pub body: Option<String>,
     pub is_base64_encoded: bool,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RequestContext {
+pub struct RequestContext<'a> {
     pub account_id: String,
     pub api_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub authorizer: Option<V1Authorizer>,
+    pub authorizer: Option<V1Authorizer<'a>>,
     pub domain_name: String,
     pub domain_prefix: String,
     pub extended_request_id: String,
@@ -81,20 +81,20 @@ pub struct RequestContext {
 /// `{"claims": ..., "scopes": ...}` rather than under `jwt`; the rest as the authorizer made it.
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
-pub enum V1Authorizer {
+pub enum V1Authorizer<'a> {
     Jwt {
-        claims: BTreeMap<String, String>,
-        scopes: Option<Vec<String>>,
+        claims: &'a BTreeMap<String, String>,
+        scopes: &'a Option<Vec<String>>,
     },
-    Other(AuthorizerContext),
+    Other(&'a AuthorizerContext),
 }
 
-impl From<AuthorizerContext> for V1Authorizer {
-    fn from(context: AuthorizerContext) -> Self {
+impl<'a> From<&'a AuthorizerContext> for V1Authorizer<'a> {
+    fn from(context: &'a AuthorizerContext) -> Self {
         match context {
             AuthorizerContext::Jwt { jwt } => Self::Jwt {
-                claims: jwt.claims,
-                scopes: jwt.scopes,
+                claims: &jwt.claims,
+                scopes: &jwt.scopes,
             },
             other => Self::Other(other),
         }
@@ -126,11 +126,11 @@ pub struct Identity {
     pub user_arn: Option<String>,
 }
 
-pub fn build_event(
+pub fn build_event<'a>(
     req: &RequestParts<'_>,
-    ctx: &EventContext<'_>,
+    ctx: &EventContext<'a>,
     v1: &V1Context<'_>,
-) -> RestApiEvent {
+) -> RestApiEvent<'a> {
     let multi_value_headers = event_headers(req, v1.dialect);
     let headers: BTreeMap<String, String> = multi_value_headers
         .iter()
@@ -175,7 +175,6 @@ pub fn build_event(
             // A REST API tells the integration who signed in `identity` alone (captures).
             authorizer: ctx
                 .authorizer
-                .clone()
                 .filter(|a| {
                     !(matches!(v1.dialect, Dialect::Rest { .. })
                         && matches!(a, AuthorizerContext::Iam { .. }))

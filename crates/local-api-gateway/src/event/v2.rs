@@ -15,7 +15,7 @@ use super::{
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct HttpApiEvent {
+pub struct HttpApiEvent<'a> {
     pub version: &'static str,
     pub route_key: String,
     pub raw_path: String,
@@ -29,7 +29,7 @@ pub struct HttpApiEvent {
     pub path_parameters: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub stage_variables: BTreeMap<String, String>,
-    pub request_context: RequestContext,
+    pub request_context: RequestContext<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
     pub is_base64_encoded: bool,
@@ -37,11 +37,11 @@ pub struct HttpApiEvent {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RequestContext {
+pub struct RequestContext<'a> {
     pub account_id: String,
     pub api_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub authorizer: Option<AuthorizerContext>,
+    pub authorizer: Option<&'a AuthorizerContext>,
     pub domain_name: String,
     pub domain_prefix: String,
     pub http: Http,
@@ -62,7 +62,7 @@ pub struct Http {
     pub user_agent: String,
 }
 
-pub fn build_event(req: &RequestParts<'_>, ctx: &EventContext<'_>) -> HttpApiEvent {
+pub fn build_event<'a>(req: &RequestParts<'_>, ctx: &EventContext<'a>) -> HttpApiEvent<'a> {
     let (headers, cookies) = event_headers(req);
     let (domain_name, domain_prefix) = domain(req.headers);
     let (body, is_base64_encoded) = event_body(req);
@@ -79,7 +79,7 @@ pub fn build_event(req: &RequestParts<'_>, ctx: &EventContext<'_>) -> HttpApiEve
         request_context: RequestContext {
             account_id: ctx.account_id.to_owned(),
             api_id: ctx.api_id.to_owned(),
-            authorizer: ctx.authorizer.clone(),
+            authorizer: ctx.authorizer,
             domain_name,
             domain_prefix,
             http: Http {

@@ -138,7 +138,7 @@ fn build_aws_v2(example: &Value) -> Value {
     let path_parameters = BTreeMap::from([("parameter1".to_owned(), "value1".to_owned())]);
     let claims = ctx["authorizer"]["jwt"]["claims"].clone();
     let scopes = Some(vec!["scope1".to_owned(), "scope2".to_owned()]);
-    let event = v2::build_event(
+    serde_json::to_value(v2::build_event(
         &RequestParts {
             method: &Method::POST,
             raw_path: "/my/path",
@@ -156,7 +156,7 @@ fn build_aws_v2(example: &Value) -> Value {
             api_key: None,
             route_key: "$default",
             path_parameters: &path_parameters,
-            authorizer: Some(jwt_context(claims, scopes)),
+            authorizer: Some(&jwt_context(claims, scopes)),
             request_id: ctx["requestId"].as_str().unwrap(),
             stage: "$default",
             stage_variables: &example_stage_variables(example),
@@ -165,8 +165,8 @@ fn build_aws_v2(example: &Value) -> Value {
             account_id: ctx["accountId"].as_str().unwrap(),
             api_id: ctx["apiId"].as_str().unwrap(),
         },
-    );
-    serde_json::to_value(event).unwrap()
+    ))
+    .unwrap()
 }
 
 #[test]
@@ -239,7 +239,7 @@ fn the_http_api_event_matches_the_id_token_sample_event() {
         "sub": "7d8ca528-4931-4254-9273-ea5ee853f271", "token_use": "id", "phone_number": null
     });
     let headers = headers(&pairs);
-    let event = v2::build_event(
+    let event = serde_json::to_value(v2::build_event(
         &RequestParts {
             method: &Method::GET,
             raw_path: "/hello",
@@ -257,7 +257,7 @@ fn the_http_api_event_matches_the_id_token_sample_event() {
             api_key: None,
             route_key: "GET /hello",
             path_parameters: &BTreeMap::new(),
-            authorizer: Some(jwt_context(claims, None)),
+            authorizer: Some(&jwt_context(claims, None)),
             request_id: ctx["requestId"].as_str().unwrap(),
             stage: "$default",
             stage_variables: &no_variables(),
@@ -266,8 +266,9 @@ fn the_http_api_event_matches_the_id_token_sample_event() {
             account_id: ctx["accountId"].as_str().unwrap(),
             api_id: ctx["apiId"].as_str().unwrap(),
         },
-    );
-    compare(&sample, &serde_json::to_value(event).unwrap(), &[], &[]);
+    ))
+    .unwrap();
+    compare(&sample, &event, &[], &[]);
 }
 
 /// The REST example's request: `POST /testStage/hello/world?name=me&multivalueName=you&multivalueName=me`.
@@ -302,7 +303,7 @@ fn build_aws_rest(example: &Value) -> Value {
         "stageVariableName".to_owned(),
         "stageVariableValue".to_owned(),
     )]);
-    let event = v1::build_event(
+    serde_json::to_value(v1::build_event(
         &RequestParts {
             method: &Method::POST,
             raw_path: "/hello/world",
@@ -330,8 +331,8 @@ fn build_aws_rest(example: &Value) -> Value {
             api_id: ctx["apiId"].as_str().unwrap(),
         },
         &rest("abc123", "X=", &[]),
-    );
-    serde_json::to_value(event).unwrap()
+    ))
+    .unwrap()
 }
 
 #[test]
@@ -434,7 +435,7 @@ fn the_rest_api_event_matches_the_captured_format_sample_event() {
         "jti": "2b9d3f0e-7c6a-4b1e-9f57-0d6c1e2a3b4c", "origin_jti": "e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b",
         "sub": "7d8ca528-4931-4254-9273-ea5ee853f271", "token_use": "id"
     });
-    let event = v1::build_event(
+    let event = serde_json::to_value(v1::build_event(
         &RequestParts {
             method: &Method::GET,
             raw_path: "/hello",
@@ -452,7 +453,7 @@ fn the_rest_api_event_matches_the_captured_format_sample_event() {
             api_key: None,
             route_key: "/hello",
             path_parameters: &BTreeMap::new(),
-            authorizer: Some(cognito_context(claims)),
+            authorizer: Some(&cognito_context(claims)),
             request_id: ctx["requestId"].as_str().unwrap(),
             stage: "dev",
             stage_variables: &no_variables(),
@@ -466,8 +467,9 @@ fn the_rest_api_event_matches_the_captured_format_sample_event() {
             ctx["extendedRequestId"].as_str().unwrap(),
             &[],
         ),
-    );
-    compare(&sample, &serde_json::to_value(event).unwrap(), &[], &[]);
+    ))
+    .unwrap();
+    compare(&sample, &event, &[], &[]);
 }
 
 #[test]
@@ -478,7 +480,7 @@ fn query_cookies_and_binary_bodies_are_shaped_like_api_gateway() {
     assert!(built["headers"].get("cookie").is_none());
     assert_eq!(built["headers"]["header2"], "value1,value2");
     let headers = headers(&[("content-type", "application/octet-stream")]);
-    let event = v2::build_event(
+    let event = serde_json::to_value(v2::build_event(
         &RequestParts {
             method: &Method::POST,
             raw_path: "/x",
@@ -505,8 +507,9 @@ fn query_cookies_and_binary_bodies_are_shaped_like_api_gateway() {
             account_id: "a",
             api_id: "b",
         },
-    );
-    built = serde_json::to_value(event).unwrap();
+    ))
+    .unwrap();
+    built = event;
     assert_eq!(
         built["queryStringParameters"],
         json!({"q": "a b,c", "flag": ""})
@@ -520,7 +523,7 @@ fn query_cookies_and_binary_bodies_are_shaped_like_api_gateway() {
 fn rest_bodies_are_base64_only_for_binary_media_types() {
     let headers = headers(&[("content-type", "image/png")]);
     let build = |types: &[String]| {
-        let event = v1::build_event(
+        serde_json::to_value(v1::build_event(
             &RequestParts {
                 method: &Method::POST,
                 raw_path: "/x",
@@ -548,8 +551,8 @@ fn rest_bodies_are_base64_only_for_binary_media_types() {
                 api_id: "b",
             },
             &rest("r", "e", types),
-        );
-        serde_json::to_value(event).unwrap()
+        ))
+        .unwrap()
     };
     let binary = build(&["image/*".to_owned()]);
     assert_eq!(
@@ -606,6 +609,7 @@ async fn the_function_reads_both_built_events_and_greets_alike() {
         port: 3000,
     };
     let no_parameters = BTreeMap::new();
+    let (jwt, cognito) = (jwt_context(claims.clone(), None), cognito_context(claims));
     let context = |route_key, authorizer| EventContext {
         caller: None,
         api_key: None,
@@ -620,14 +624,11 @@ async fn the_function_reads_both_built_events_and_greets_alike() {
         account_id: "123456789012",
         api_id: "local",
     };
-    let v2_event = serde_json::to_value(v2::build_event(
-        &request,
-        &context("GET /hello", jwt_context(claims.clone(), None)),
-    ))
-    .unwrap();
+    let v2_event =
+        serde_json::to_value(v2::build_event(&request, &context("GET /hello", &jwt))).unwrap();
     let v1_event = serde_json::to_value(v1::build_event(
         &request,
-        &context("/hello", cognito_context(claims)),
+        &context("/hello", &cognito),
         &rest("r", "e", &[]),
     ))
     .unwrap();
