@@ -27,7 +27,7 @@ FUZZ_CASES ?= 20000 ## property-test cases per property in make fuzz
 #: STACK local-or-aws ## user/token/call/web-config: local while a local stack runs (.local/stack.env), else aws
 ifeq ($(origin STACK),undefined)
 STACK := $(if $(wildcard .local/stack.env),local,aws)
-export STACK_DEFAULTED := 1
+STACK_DEFAULTED := 1
 endif
 STACK_NAME ?= hello-api ## the deployed CloudFormation stack
 API ?= http ## make call: http (HTTP API, JWT authorizer) or rest (REST API, Cognito authorizer)
@@ -161,13 +161,13 @@ deploy: $(TOOLS)/sam/.installed $(TOOLS)/aws/.installed $(TOOLS)/lambda/.install
 	fi
 
 user: $(TOOLS)/aws/.installed ## Create the walkthrough's user (USERNAME, EMAIL; password from USER_PASSWORD or a prompt)
-	@scripts/walkthrough.sh user
+	@STACK_DEFAULTED=$(STACK_DEFAULTED) scripts/walkthrough.sh user
 
 token: $(TOOLS)/aws/.installed ## Print an ID token (TOKEN_USE=access for the access token)
-	@scripts/walkthrough.sh token
+	@STACK_DEFAULTED=$(STACK_DEFAULTED) scripts/walkthrough.sh token
 
 call: $(TOOLS)/aws/.installed ## GET /hello without, then with, the ID token (API=http|rest)
-	@scripts/walkthrough.sh call
+	@STACK_DEFAULTED=$(STACK_DEFAULTED) scripts/walkthrough.sh call
 
 delete: $(TOOLS)/sam/.installed ## Delete the deployed stack
 	$(SAM) delete --stack-name $(STACK_NAME)

@@ -41,6 +41,17 @@ class StackDefault(unittest.TestCase):
             (Path(cwd) / ".local/stack.env").write_text("API_URL=http://127.0.0.1:3000\n")
             self.assertIn("STACK=[local] DEFAULTED=[1]", make(cwd, "show"))
 
+    def test_the_walkthrough_learns_that_the_stack_was_chosen_for_it(self):
+        # Only make user/token/call pass the mark on (other scripts run the walkthrough too).
+        with tempfile.TemporaryDirectory() as cwd:
+            for target in ("user", "token", "call"):
+                recipe = make(cwd, "-n", "-o", ".tools/aws/.installed", target)
+                self.assertIn(f"STACK_DEFAULTED=1 scripts/walkthrough.sh {target}", recipe)
+            self.assertIn(
+                "STACK_DEFAULTED= scripts/walkthrough.sh token",
+                make(cwd, "-n", "-o", ".tools/aws/.installed", "token", "STACK=aws"),
+            )
+
     def test_a_given_stack_wins_and_is_not_marked_defaulted(self):
         with tempfile.TemporaryDirectory() as cwd:
             (Path(cwd) / ".local").mkdir()
