@@ -20,8 +20,9 @@ through() { oha_json -n "$2" -H "authorization: Bearer $TOKEN" "$1/hello"; }
 # The example's Rust authorizers take `allow-<name>`; `hello` greets the name.
 allowed() { oha_json -n "$2" -H "authorization: Bearer allow-bench" "$1/hello"; }
 
-# serve_beside NAME GATEWAY ARGS...: another gateway in front of the same function endpoint, on
-# free ports; waits until URL_* of its urls are listening, and sets <NAME>_URLS (a urls file).
+# serve_beside NAME GATEWAY ARGS... [-- SERVE-ONLY ARGS...]: another gateway in front of the same
+# function endpoint, on free ports; waits until every URL its `urls` prints is listening (written
+# to $STACK_STATE/NAME.urls).
 extra_pids=()
 stop_extra() {
   local pid
@@ -34,13 +35,17 @@ trap 'stop_extra; stack_down' EXIT
 serve_beside() {
   local name=$1 gateway=$2
   shift 2
-  local log=$STACK_STATE/$name.log port deadline
-  "$gateway" urls "$@" >"$STACK_STATE/$name.urls"
-  setsid "$gateway" serve "$@" --invoke-endpoint "$FUNCTION_ENDPOINT" >"$log" 2>&1 </dev/null &
+  local log=$STACK_STATE/$name.log port deadline common=() arg
+  for arg in "$@"; do
+    [[ "$arg" == -- ]] && break
+    common+=("$arg")
+  done
+  "$gateway" urls "${common[@]}" >"$STACK_STATE/$name.urls"
+  setsid "$gateway" serve "${common[@]}" "${@:${#common[@]}+2}" --invoke-endpoint "$FUNCTION_ENDPOINT" >"$log" 2>&1 </dev/null &
   extra_pids+=($!)
   deadline=$((SECONDS + 60))
   while IFS='=' read -r key url; do
-    [[ "$key" == URL_* ]] || continue
+    [[ "$key" == URL_* || "$key" == API_URL || "$key" == REST_API_URL ]] || continue
     port=${url#http://127.0.0.1:} port=${port%%/*}
     until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
       if ((SECONDS >= deadline)) || ! kill -0 "${extra_pids[-1]}"; then cat "$log" >&2; exit 1; fi
@@ -61,10 +66,9 @@ paths+=(rest-token-cached http-lambda-cached http-lambda-uncached)
 if [[ -n "$BEFORE_GATEWAY" ]]; then
   # The earlier gateway, with the arguments it understands, in front of the same function.
   before_args=(--template template.yaml --region "$REGION"
-    --resource-id "UserPool=$USER_POOL_ID" --resource-id "UserPoolClient=$USER_POOL_CLIENT_ID"
-    --jwks-origin "$COGNITO_ENDPOINT" --port "$(free_port)")
+    --resource-id "UserPool=$USER_POOL_ID" --resource-id "UserPoolClient=$USER_POOL_CLIENT_ID" --port "$(free_port)")
   "$BEFORE_GATEWAY" serve --help | grep -q -- --rest-port && before_args+=(--rest-port "$(free_port)")
-  serve_beside before "$BEFORE_GATEWAY" "${before_args[@]}"
+  serve_beside before "$BEFORE_GATEWAY" "${before_args[@]}" -- --jwks-origin "$COGNITO_ENDPOINT"
   paths+=(http-before)
   grep -q "^REST_API_URL=" "$STACK_STATE/before.urls" && paths+=(rest-before)
 fi
