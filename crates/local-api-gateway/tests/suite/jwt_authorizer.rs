@@ -108,11 +108,13 @@ fn unauthorized(description: &'static str) -> Result<Admitted, Refusal> {
 #[tokio::test]
 async fn a_valid_id_token_is_accepted_with_its_claims() {
     let (authorizer, _) = authorizer();
-    let token = issuer_key().sign(&id_claims());
+    // One set of claims: id_claims() reads the clock, which may tick between two calls.
+    let claims = id_claims();
+    let token = issuer_key().sign(&claims);
     let verified = verify(&authorizer, &format!("Bearer {token}"))
         .await
         .unwrap();
-    assert_eq!(*verified.claims, *id_claims().as_object().unwrap());
+    assert_eq!(*verified.claims, *claims.as_object().unwrap());
     assert_eq!(verified.scopes, None, "no route scopes: scopes stay null");
 }
 
