@@ -293,6 +293,16 @@ fn malformed_authorization_headers_are_incomplete_or_missing() {
             "{incomplete}"
         );
     }
+    // Each missing parameter is named; the ones present are not.
+    match with(Some(
+        "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request",
+    )) {
+        Err(Denial::Signature { message, .. }) => assert_eq!(
+            message,
+            "Authorization header requires 'Signature' parameter. Authorization header requires 'SignedHeaders' parameter."
+        ),
+        other => panic!("expected a signature failure, got {other:?}"),
+    }
     let mut no_date = Case::of(case);
     no_date.headers.remove("x-amz-date");
     assert_eq!(
@@ -681,4 +691,62 @@ async fn curl_signed_requests_are_accepted_over_http() {
     stop.send(()).unwrap();
     served.await.unwrap().unwrap();
     assert_eq!(calls_event(&recorder)["body"], "{\"from\":\"curl\"}");
+}
+
+/// What a log line or a panic message would show of the credentials: the key id and who it is,
+/// never the secret or the session token.
+#[test]
+fn credentials_show_their_key_never_their_secret() {
+    let credentials = iam::Credentials {
+        access_key_id: "AKIDEXAMPLE".into(),
+        secret_access_key: "wJalrXUtnFEMI-the-secret".into(),
+        session_token: Some("the-session-token".into()),
+        account_id: "111122223333".into(),
+        user_arn: "arn:aws:iam::111122223333:user/local".into(),
+    };
+    let shown = format!("{credentials:?}");
+    assert!(shown.starts_with("Credentials {"), "{shown}");
+    assert!(shown.contains("AKIDEXAMPLE"), "{shown}");
+    assert!(
+        shown.contains("arn:aws:iam::111122223333:user/local"),
+        "{shown}"
+    );
+    assert!(!shown.contains("the-secret"), "{shown}");
+    assert!(!shown.contains("the-session-token"), "{shown}");
+}
+
+/// `x-amz-content-sha256: UNSIGNED-PAYLOAD` (S3-style clients send it) leaves the body out of the
+/// signature: any body passes with it, where a hashed payload must be the body's own.
+#[tokio::test]
+async fn an_unsigned_payload_leaves_the_body_out_of_the_signature() {
+    let (gateway, recorder) = signed_gateway(ApiKind::Http);
+    let credentials = known();
+    let mut settings = SigningSettings::default();
+    settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+    let url = "http://127.0.0.1:3000/iam";
+    let unsigned = [
+        ("host", "127.0.0.1:3000"),
+        ("content-type", "application/json"),
+    ];
+    let signer = sigv4::Signer {
+        settings,
+        unsigned_payload: true,
+        ..sigv4::Signer::new(&credentials.access_key_id, &credentials.secret_access_key)
+    };
+    for body in ["{}", "[1, 2, 3]"] {
+        let mut request = Request::builder().method("POST").uri(url);
+        for (name, value) in unsigned {
+            request = request.header(name, value);
+        }
+        for (name, value) in signer.headers("POST", url, &unsigned, b"{}") {
+            request = request.header(name, value);
+        }
+        let request = request.body(Body::from(body)).unwrap();
+        assert_eq!(
+            request.headers()["x-amz-content-sha256"],
+            "UNSIGNED-PAYLOAD"
+        );
+        assert_eq!(send(&gateway, request).await.status, 200, "{body}");
+    }
+    assert_eq!(recorder.calls.lock().unwrap().len(), 2);
 }

@@ -17,6 +17,8 @@ pub struct Signer<'a> {
     pub session_token: Option<&'a str>,
     pub at: SystemTime,
     pub settings: SigningSettings,
+    /// Sign `UNSIGNED-PAYLOAD` instead of the body's hash.
+    pub unsigned_payload: bool,
 }
 
 impl<'a> Signer<'a> {
@@ -27,6 +29,7 @@ impl<'a> Signer<'a> {
             session_token: None,
             at: SystemTime::now(),
             settings: SigningSettings::default(),
+            unsigned_payload: false,
         }
     }
 
@@ -60,7 +63,11 @@ impl<'a> Signer<'a> {
             method,
             url,
             headers.iter().copied(),
-            SignableBody::Bytes(body),
+            if self.unsigned_payload {
+                SignableBody::UnsignedPayload
+            } else {
+                SignableBody::Bytes(body)
+            },
         )
         .unwrap();
         let (instructions, _) = sign(signable, &params).unwrap().into_parts();
