@@ -4,20 +4,33 @@
 //! the integration learns. `../shared/notes/LAMBDA-AUTHORIZERS.md` has the sources.
 
 use std::{
+    collections::BTreeMap,
     sync::{Arc, Mutex},
     time::Duration,
 };
 
-use axum::{body::Body, http::Request};
+use axum::{
+    body::Body,
+    http::{HeaderMap, HeaderValue, Request},
+};
 use local_api_gateway::{
-    invoke::{Invoke, InvokeError},
+    authorizer::{
+        AuthRequest, Authorizer, AuthorizerConfig, IdentitySource, Services,
+        lambda::{Flavor, LambdaConfig},
+    },
+    invoke::{FunctionTarget, Invoke, InvokeError},
+    keys::KeyCache,
     model::{ApiKind, GatewayResponse},
+    verify::Verifier,
 };
 use serde_json::{Value, json};
 
 use crate::{
     event::compare,
-    support::{Answer, TestGateway, gateway, read, send},
+    support::{
+        Answer, MemoryJwks, NoEvents, Recorder, Shared, TestGateway, auth_request, gateway, read,
+        send,
+    },
 };
 
 /// The authorizer function, scripted by the token (or header) it is given, and the integration
@@ -95,6 +108,9 @@ impl Invoke for Functions {
             "crash" => return Err(failure("boom")),
             "slow" => return Err(InvokeError::Timeout(Duration::from_secs(1))),
             "garbage" => return Ok(b"not json".to_vec()),
+            "null" => {
+                json!({"principalId": "u", "policyDocument": allow("*")["policyDocument"], "context": {"n": null}})
+            }
             "nested" => {
                 json!({"principalId": "u", "policyDocument": allow("*")["policyDocument"], "context": {"o": {"a": 1}}})
             }
@@ -270,6 +286,7 @@ async fn the_authorizers_failures_are_401_for_unauthorized_and_500_otherwise() {
         "crash",
         "slow",
         "garbage",
+        "null",
         "nested",
         "condition",
         "anonymous",
@@ -704,4 +721,99 @@ fn what_a_lambda_authorizer_needs_is_an_error_when_missing() {
                 .to_string();
         assert!(err.contains(expected), "expected {expected:?} in {err:?}");
     }
+}
+
+/// Each context variable an identity source can name (`$context.X`, `context.X`) read from its own
+/// part of the request: every part has a value no other part has, so a variable read from the
+/// wrong place, or not at all, fails.
+#[test]
+fn each_context_identity_source_reads_its_own_variable() {
+    let mut headers = HeaderMap::new();
+    headers.insert("user-agent", HeaderValue::from_static("agent/1"));
+    let variables = BTreeMap::new();
+    let request = AuthRequest {
+        headers: &headers,
+        raw_query: "",
+        stage: "stage-1",
+        stage_variables: &variables,
+        method: "PATCH",
+        path: "/stage-1/items/7",
+        resource_path: "/items/{id}",
+        route_key: "PATCH /items/{id}",
+        source_ip: "198.51.100.7",
+        request_id: "request-1",
+        account_id: "111122223333",
+        api_id: "api-1",
+        method_arn: "arn:aws:execute-api:us-east-1:111122223333:api-1/stage-1/PATCH/items/7",
+        full_path: "/stage-1/items/7",
+        body: b"",
+        now: 0,
+        events: &NoEvents,
+    };
+    let context = |request: &AuthRequest<'_>, name: &str| {
+        request
+            .identity(&IdentitySource::Context(name.to_owned()))
+            .unwrap()
+    };
+    for (name, value) in [
+        ("accountId", "111122223333"),
+        ("apiId", "api-1"),
+        ("httpMethod", "PATCH"),
+        ("identity.sourceIp", "198.51.100.7"),
+        ("identity.userAgent", "agent/1"),
+        ("path", "/stage-1/items/7"),
+        ("protocol", "HTTP/1.1"),
+        ("requestId", "request-1"),
+        ("resourcePath", "/items/{id}"),
+        ("routeKey", "PATCH /items/{id}"),
+        ("stage", "stage-1"),
+    ] {
+        assert_eq!(context(&request, name).as_deref(), Some(value), "{name}");
+    }
+    assert_eq!(context(&request, "domainName"), None);
+    // No User-Agent header: the variable is absent, so an authorizer that needs it answers 401.
+    let no_headers = HeaderMap::new();
+    let bare = AuthRequest {
+        headers: &no_headers,
+        ..request
+    };
+    assert_eq!(context(&bare, "identity.userAgent"), None);
+}
+
+/// A cache needs a key: an authorizer without identity sources (the template reader refuses one
+/// that caches, but the library can be given one) is invoked for every request, so one caller's
+/// answer never serves another.
+#[tokio::test]
+async fn without_identity_sources_no_answer_is_shared() {
+    let recorder = Recorder::new(Ok(json!({
+        "principalId": "user-a",
+        "policyDocument": {"Version": "2012-10-17", "Statement": [{
+            "Action": "execute-api:Invoke", "Effect": "Allow",
+            "Resource": "arn:aws:execute-api:us-east-1:123456789012:local/dev/*"}]},
+    })));
+    let authorizer = Authorizer::new(AuthorizerConfig::Lambda(LambdaConfig {
+        function: FunctionTarget {
+            logical_id: "Authorizer".into(),
+            name: "authorizer".into(),
+            timeout: Duration::from_secs(3),
+        },
+        flavor: Flavor::Request,
+        identity: vec![],
+        ttl: Duration::from_secs(300),
+    }));
+    let verifier = Verifier::new(Arc::new(KeyCache::new(Shared(MemoryJwks::new(None)))));
+    let services = Services {
+        verifier: &verifier,
+        invoker: &recorder,
+        credentials: &[],
+        region: "us-east-1",
+    };
+    let headers = HeaderMap::new();
+    for _ in 0..2 {
+        authorizer
+            .authorize(&[], &auth_request(&headers, ""), &services)
+            .await
+            .unwrap();
+    }
+    assert_eq!(recorder.calls.lock().unwrap().len(), 2);
 }
