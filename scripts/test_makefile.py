@@ -4,6 +4,7 @@ its default, and `make token`/`make call` reach the local stack while one runs.
     python3 -m unittest discover -s scripts -p 'test_makefile.py' -v
 """
 
+import os
 import re
 import subprocess
 import tempfile
@@ -20,8 +21,11 @@ SHOW = (
 def make(cwd, *args):
     show = Path(cwd) / "show.mk"
     show.write_text(SHOW)
+    # As from a shell: nothing an outer make (make emulator-test) exports, such as STACK.
+    env = {name: os.environ[name] for name in ("PATH", "HOME") if name in os.environ}
     done = subprocess.run(
         ["make", "-s", "-f", str(MAKEFILE), "-f", str(show), *args],
+        env=env,
         cwd=cwd,
         capture_output=True,
         text=True,
