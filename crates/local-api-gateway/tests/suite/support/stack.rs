@@ -9,6 +9,7 @@ use std::{
     net::TcpListener,
     path::{Path, PathBuf},
     process::{Child, Command, ExitStatus, Output, Stdio},
+    sync::{Mutex, PoisonError},
     time::{Duration, Instant},
 };
 
@@ -40,13 +41,46 @@ pub fn http_client() -> reqwest::Client {
     reqwest::Client::builder().no_proxy().build().unwrap()
 }
 
-/// A port nobody listens on right now.
+/// A port nobody listens on right now, for a server a test starts: see [`free_ports`].
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    free_ports(1)
+}
+
+/// The first of `count` consecutive ports nobody listens on right now, below the kernel's
+/// ephemeral range. A free port inside that range (what binding port 0 hands out) can be taken
+/// by any outgoing connection, the stack's own readiness probes included, between the moment a
+/// test finds it free and the moment a server binds it: CI saw the gateway's sixth API fail to
+/// listen that way. Each call takes the next block, so the tests of one process never share a
+/// port; where the blocks start depends on the process id, to keep two test runs apart too.
+pub fn free_ports(count: u16) -> u16 {
+    const LOWEST: u32 = 10_000;
+    static NEXT: Mutex<Option<u32>> = Mutex::new(None);
+    let highest = ephemeral_range_start().max(LOWEST + 1_000);
+    let span = highest - LOWEST;
+    let count = u32::from(count);
+    let mut cursor = NEXT.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut next = cursor.unwrap_or(LOWEST + std::process::id().wrapping_mul(7_919) % span);
+    for _ in 0..span {
+        if next + count > highest {
+            next = LOWEST;
+        }
+        let first = next;
+        next += count;
+        if (first..first + count).all(|port| port_is_free(port as u16)) {
+            *cursor = Some(next);
+            return first as u16;
+        }
+    }
+    panic!("no {count} free ports in a row between {LOWEST} and {highest}");
+}
+
+/// Where the kernel starts handing out ports for outgoing connections (Linux's default, 32768,
+/// where it does not say).
+fn ephemeral_range_start() -> u32 {
+    fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse().ok())
+        .unwrap_or(32_768)
 }
 
 pub fn port_is_free(port: u16) -> bool {
@@ -64,6 +98,9 @@ pub fn wait_until(what: &str, timeout: Duration, mut check: impl FnMut() -> bool
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// How many ports from API_PORT upward a stack may take (the examples' template has six APIs).
+const API_PORTS: u16 = 16;
 
 pub struct Ports {
     pub api: u16,
@@ -91,7 +128,8 @@ impl Stack {
         let _ = fs::remove_dir_all(&state_dir);
         fs::create_dir_all(&state_dir).unwrap();
         let ports = Ports {
-            api: free_port(),
+            // The template's APIs take API_PORT upward: room for all of them.
+            api: free_ports(API_PORTS),
             rest_api: free_port(),
             cognito: free_port(),
             function: free_port(),
@@ -395,7 +433,8 @@ impl MakeLocal {
         let _ = fs::remove_dir_all(&state_dir);
         fs::create_dir_all(&state_dir).unwrap();
         let ports = Ports {
-            api: free_port(),
+            // The template's APIs take API_PORT upward: room for all of them.
+            api: free_ports(API_PORTS),
             rest_api: free_port(),
             cognito: free_port(),
             function: free_port(),
