@@ -59,15 +59,19 @@ paths=(direct-http http direct-rest rest)
 # Lambda authorizers (examples/lambda-authorizer/every-authorizer.yaml): a REST TOKEN and an HTTP
 # REQUEST authorizer cached by token (every measured request a cache hit), and an HTTP one with
 # simple answers that is not cached (one more invocation per request).
-lambda_args=(--template examples/lambda-authorizer/every-authorizer.yaml --region "$REGION" --port "$(free_port)")
-for api in PolicyApi SignedHttpApi SimpleApi RequestApi SignedApi TokenApi; do lambda_args+=(--api-port "$api=$(free_port)"); done
+lambda_apis=(PolicyApi SignedHttpApi SimpleApi RequestApi SignedApi TokenApi)
+# A port for each of those APIs and one for --port, two for an earlier gateway.
+free=$(free_ports $((${#lambda_apis[@]} + 3)))
+read -r -a ports <<<"$free"
+lambda_args=(--template examples/lambda-authorizer/every-authorizer.yaml --region "$REGION" --port "${ports[0]}")
+for i in "${!lambda_apis[@]}"; do lambda_args+=(--api-port "${lambda_apis[$i]}=${ports[$((i + 1))]}"); done
 serve_beside lambda target/bench-tools/local-api-gateway "${lambda_args[@]}"
 paths+=(rest-token-cached http-lambda-cached http-lambda-uncached)
 if [[ -n "$BEFORE_GATEWAY" ]]; then
   # The earlier gateway, with the arguments it understands, in front of the same function.
   before_args=(--template template.yaml --region "$REGION"
-    --resource-id "UserPool=$USER_POOL_ID" --resource-id "UserPoolClient=$USER_POOL_CLIENT_ID" --port "$(free_port)")
-  "$BEFORE_GATEWAY" serve --help | grep -q -- --rest-port && before_args+=(--rest-port "$(free_port)")
+    --resource-id "UserPool=$USER_POOL_ID" --resource-id "UserPoolClient=$USER_POOL_CLIENT_ID" --port "${ports[-2]}")
+  "$BEFORE_GATEWAY" serve --help | grep -q -- --rest-port && before_args+=(--rest-port "${ports[-1]}")
   serve_beside before "$BEFORE_GATEWAY" "${before_args[@]}" -- --jwks-origin "$COGNITO_ENDPOINT"
   paths+=(http-before)
   grep -q "^REST_API_URL=" "$STACK_STATE/before.urls" && paths+=(rest-before)

@@ -20,9 +20,8 @@ PYTHON=$ROOT/.tools/aws/bin/python
 export PATH=$ROOT/.tools/lambda/bin:$PATH
 mkdir -p "$OUT"
 log() { printf '[bench-stack] %s\n' "$*" >&2; }
-free_port() {
-  "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+# free_ports COUNT: COUNT distinct free ports on one line.
+free_ports() { "$PYTHON" "$ROOT/scripts/free_ports.py" "$1"; }
 now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
 
 variants=(now)
@@ -38,7 +37,7 @@ if [[ -n "$BENCH_STACK_BEFORE" ]]; then
 fi
 
 # One web port for every start: it is in the app client's callback URLs, so in its (hashed) id.
-web_port=$(free_port)
+web_port=$(free_ports 1)
 results=$(mktemp -d)
 stack_pid='' state=''
 stop_stack() {
@@ -53,13 +52,14 @@ trap 'stop_stack; rm -rf "$results"' EXIT
 
 # start_stack VARIANT WEB: in the background, on free ports; sets stack_pid, state, api_url.
 start_stack() {
-  local dir=${dir_of[$1]} api_port
+  local dir=${dir_of[$1]} ports api_port rest_api_port cognito_port function_port
   state=$(mktemp -d "${TMPDIR:-/tmp}/bench-stack.XXXXXX")
-  api_port=$(free_port)
+  ports=$(free_ports 4)
+  read -r api_port rest_api_port cognito_port function_port <<<"$ports"
   api_url=http://127.0.0.1:$api_port
   (cd "$dir" && exec env BENCH_STACK_RUN="$state" TOOLS="$ROOT/.tools" STATE_DIR="$state" WEB="$2" \
-    WEB_PORT="$web_port" WEB_PUBLIC_DIR="$state/web-public" API_PORT="$api_port" REST_API_PORT="$(free_port)" \
-    COGNITO_PORT="$(free_port)" FUNCTION_PORT="$(free_port)" TEMPLATE=template.yaml \
+    WEB_PORT="$web_port" WEB_PUBLIC_DIR="$state/web-public" API_PORT="$api_port" REST_API_PORT="$rest_api_port" \
+    COGNITO_PORT="$cognito_port" FUNCTION_PORT="$function_port" TEMPLATE=template.yaml \
     setsid scripts/local-stack.sh >"$state/stack.log" 2>&1 </dev/null) &
   stack_pid=$!
 }

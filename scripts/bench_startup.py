@@ -11,11 +11,7 @@ import subprocess
 import sys
 import time
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from free_ports import free_ports
 
 
 def accepting(port: int) -> bool:
@@ -30,7 +26,7 @@ def api_ids(gateway: str, template: str) -> list[str]:
 
 
 def start_once(gateway: str, template: str, ids: list[str]) -> float:
-    ports = {api: free_port() for api in ids}
+    ports = dict(zip(ids, free_ports(len(ids)), strict=True))
     pinned = [arg for api, port in ports.items() for arg in ("--api-port", f"{api}={port}")]
     began = time.perf_counter()
     process = subprocess.Popen(

@@ -20,10 +20,6 @@ log() { printf '[browser-test] %s\n' "$*" >&2 2>/dev/null || true; }
 [[ -x "$CHROMIUM" ]] || { log "no Chromium at $CHROMIUM: run make browser-test (installs it), or as root: apt-get update && apt-get install -y chromium"; exit 1; }
 [[ -x web/node_modules/.bin/vite ]] || { log "the web app's packages are not installed: run make web-install"; exit 1; }
 
-free_port() {
-  "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 state=
 stack_pid=
 # Inherited by everything a stack starts: finds leftovers whatever process groups they made.
@@ -61,11 +57,13 @@ trap 'exit 143' TERM
 # stack_up MODE: a local stack serving the app with `WEB_SERVE=MODE`; exports its endpoints.
 stack_up() {
   state=$(mktemp -d "${TMPDIR:-/tmp}/browser-test.XXXXXX")
-  local started=$SECONDS web_port
-  web_port=$(free_port)
+  local started=$SECONDS ports web_port api_port rest_api_port cognito_port function_port
+  ports=$("$PYTHON" scripts/free_ports.py 5)
+  read -r web_port api_port rest_api_port cognito_port function_port <<<"$ports"
   log "starting the local stack, the app served by vite $1 on localhost:$web_port"
   env BROWSER_TEST_RUN="$state" WEB=1 WEB_SERVE="$1" WEB_PORT="$web_port" WEB_PUBLIC_DIR="$state/web-public" \
-    STATE_DIR="$state" API_PORT="$(free_port)" COGNITO_PORT="$(free_port)" FUNCTION_PORT="$(free_port)" \
+    STATE_DIR="$state" API_PORT="$api_port" REST_API_PORT="$rest_api_port" COGNITO_PORT="$cognito_port" \
+    FUNCTION_PORT="$function_port" \
     setsid scripts/local-stack.sh >"$state/stack.log" 2>&1 </dev/null &
   stack_pid=$!
   local deadline=$((SECONDS + READY_TIMEOUT))

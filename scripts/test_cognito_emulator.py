@@ -8,7 +8,6 @@ implementation independent of the server half under test). Managed login: test_m
 import base64
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,16 +18,11 @@ from pathlib import Path
 
 import boto3
 from botocore.config import Config
+from free_ports import free_port
 from pycognito.aws_srp import AWSSRP, N_HEX
 
 EMULATOR = Path(__file__).with_name("cognito-emulator.py")
 PASSWORD = "Right-Passw0rd!"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_emulator(test_class, *extra_args):

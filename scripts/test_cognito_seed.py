@@ -18,7 +18,7 @@ import boto3
 import cognito_seed
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
-from test_cognito_emulator import free_port
+from free_ports import free_port
 
 EMULATOR = Path(__file__).with_name("cognito-emulator.py")
 

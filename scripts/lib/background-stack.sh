@@ -6,9 +6,8 @@
 PYTHON=${PYTHON:-.tools/aws/bin/python}
 OHA=${OHA:-.tools/cargo/bin/oha}
 
-free_port() {
-  "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+# free_ports COUNT: COUNT distinct free ports on one line.
+free_ports() { "$PYTHON" scripts/free_ports.py "$1"; }
 
 stack_down() {
   if [[ -n "${STACK_PID:-}" ]] && kill -0 "$STACK_PID" 2>/dev/null; then
@@ -24,7 +23,10 @@ stack_up() {
   [[ -x "$OHA" ]] || { echo "oha is not installed: run make tools-bench" >&2; exit 1; }
   STACK_STATE=$(mktemp -d "${TMPDIR:-/tmp}/local-stack.XXXXXX")
   trap stack_down EXIT
-  API_PORT=$(free_port) REST_API_PORT=$(free_port) COGNITO_PORT=$(free_port) FUNCTION_PORT=$(free_port) STATE_DIR=$STACK_STATE \
+  local ports api_port rest_api_port cognito_port function_port
+  ports=$(free_ports 4)
+  read -r api_port rest_api_port cognito_port function_port <<<"$ports"
+  API_PORT=$api_port REST_API_PORT=$rest_api_port COGNITO_PORT=$cognito_port FUNCTION_PORT=$function_port STATE_DIR=$STACK_STATE \
     GATEWAY_PROFILE=bench-tools FUNCTION_PROFILE=release \
     setsid scripts/local-stack.sh >"$STACK_STATE/stack.log" 2>&1 </dev/null &
   STACK_PID=$!
