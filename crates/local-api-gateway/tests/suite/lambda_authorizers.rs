@@ -705,6 +705,10 @@ fn what_a_lambda_authorizer_needs_is_an_error_when_missing() {
             "`Rest` property `Auth.Authorizers.Lambda.Identity.Context`: `context.nope`: the local API knows the context variables",
         ),
         (
+            "            FunctionPayloadType: REQUEST\n            Identity:\n              QueryStrings: ['']\n",
+            "`method.request.querystring.` names nothing",
+        ),
+        (
             "            Identity:\n              ValidationExpression: '('\n",
             "`Rest` property `Auth.Authorizers.Lambda.Identity.ValidationExpression`: not a valid regular expression",
         ),

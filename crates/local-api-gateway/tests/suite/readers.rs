@@ -1123,6 +1123,13 @@ fn sam_api_keys_reach_every_method_and_usage_plans_make_the_keys() {
         ["ServerlessApiKey=local-ServerlessApiKey @Prod"],
         "Globals reach the implicit API too: one shared key for both"
     );
+    // NONE on the API wins over the Globals' SHARED: no plan, so no key for that API.
+    let read = reading(&KEYED.replace("CreateUsagePlan: PER_API", "CreateUsagePlan: NONE"));
+    assert_eq!(keys(api(&read, "Keyed")), Vec::<String>::new());
+    assert_eq!(
+        keys(api(&read, "Shared")),
+        ["ServerlessApiKey=local-ServerlessApiKey @v1"]
+    );
     // --api-key gives a generated key its value.
     let mut values = local_values();
     values
@@ -1258,6 +1265,15 @@ Resources:
         ],
         "a disabled key and one in no usage plan (StageKeys alone) call nothing"
     );
+    // A value given for one of the template's keys does not make it a key from outside the stack.
+    let mut values = local_values();
+    for id in ["Disabled", "Unplanned"] {
+        values
+            .api_keys
+            .insert(id.into(), format!("{id}-0123456789abcdef"));
+    }
+    let given = reading_with(text, &values).unwrap();
+    assert_eq!(keys(api(&given, "Api")), keys(rest));
     for why in [
         "`Disabled`: an API key without `Enabled: true`",
         "`Unplanned`: the API key is in no usage plan",
