@@ -893,6 +893,84 @@ fn a_raw_http_api_from_routes_integrations_and_a_quick_create_one() {
     );
 }
 
+/// API Gateway refuses a second method with the same verb on a resource, and a second route with
+/// the same key (ConflictException): each reader says which one.
+#[test]
+fn a_method_or_route_declared_twice_is_an_error_naming_the_second() {
+    let function = "  Fn:\n    Type: AWS::Lambda::Function\n    Properties: {Runtime: provided.al2023, Handler: bootstrap}\n";
+    let method = |id: &str, verb: &str| {
+        format!(
+            "  {id}:\n    Type: AWS::ApiGateway::Method\n    Properties:\n      RestApiId: !Ref Api\n      ResourceId: !GetAtt Api.RootResourceId\n      \
+             HttpMethod: {verb}\n      AuthorizationType: NONE\n      Integration:\n        Type: AWS_PROXY\n        IntegrationHttpMethod: POST\n        \
+             Uri: !Sub arn:aws:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/${{Fn.Arn}}/invocations\n"
+        )
+    };
+    let rest = |second: &str| {
+        format!(
+            "Resources:\n  Api:\n    Type: AWS::ApiGateway::RestApi\n    Properties: {{Name: raw}}\n{}{}  Deployment:\n    \
+             Type: AWS::ApiGateway::Deployment\n    Properties: {{RestApiId: !Ref Api}}\n  Prod:\n    Type: AWS::ApiGateway::Stage\n    \
+             Properties: {{RestApiId: !Ref Api, DeploymentId: !Ref Deployment, StageName: prod}}\n{function}",
+            method("First", "GET"),
+            method("Second", second)
+        )
+    };
+    assert_eq!(
+        routes(api(&reading(&rest("POST")), "Api")),
+        ["GET / -> Fn@1.0 | open", "POST / -> Fn@1.0 | open"]
+    );
+    let err = error(&rest("get"));
+    assert!(
+        err.contains("`Second`") && err.contains("GET / is defined twice"),
+        "{err}"
+    );
+
+    let route = |id: &str, key: &str| {
+        format!(
+            "  {id}:\n    Type: AWS::ApiGatewayV2::Route\n    Properties:\n      ApiId: !Ref Api\n      RouteKey: {key}\n      \
+             Target: !Sub integrations/${{Integration}}\n"
+        )
+    };
+    let http = |second: &str| {
+        format!(
+            "Resources:\n  Api:\n    Type: AWS::ApiGatewayV2::Api\n    Properties: {{Name: raw, ProtocolType: HTTP}}\n  Integration:\n    \
+             Type: AWS::ApiGatewayV2::Integration\n    Properties:\n      ApiId: !Ref Api\n      IntegrationType: AWS_PROXY\n      \
+             IntegrationUri: !GetAtt Fn.Arn\n      PayloadFormatVersion: '2.0'\n{}{}  Stage:\n    Type: AWS::ApiGatewayV2::Stage\n    \
+             Properties: {{ApiId: !Ref Api, StageName: $default}}\n{function}",
+            route("First", "GET /a"),
+            route("Second", second)
+        )
+    };
+    assert_eq!(
+        routes(api(&reading(&http("GET /b")), "Api")),
+        ["GET /a -> Fn@2.0 | open", "GET /b -> Fn@2.0 | open"]
+    );
+    let err = error(&http("GET /a"));
+    assert!(
+        err.contains("`Second`") && err.contains("route `GET /a` is defined twice"),
+        "{err}"
+    );
+
+    // An OpenAPI body: its keys differ only in case, the methods are the same.
+    let body = |second: &str| {
+        format!(
+            "Transform: AWS::Serverless-2016-10-31\nResources:\n  Api:\n    Type: AWS::Serverless::HttpApi\n    Properties:\n      DefinitionBody:\n        \
+             openapi: 3.0.1\n        paths:\n          /a:\n            get: &op\n              x-amazon-apigateway-integration:\n                \
+             type: aws_proxy\n                httpMethod: POST\n                payloadFormatVersion: '2.0'\n                \
+             uri: !Sub arn:aws:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/${{Fn.Arn}}/invocations\n            \
+             {second}: *op\n{function}"
+        )
+    };
+    assert_eq!(
+        routes(api(&reading(&body("post")), "Api")),
+        ["GET /a -> Fn@2.0 | open", "POST /a -> Fn@2.0 | open"]
+    );
+    let err = error(&body("GET"));
+    assert!(
+        err.contains("`Api`") && err.contains("GET /a is defined twice"),
+        "{err}"
+    );
+}
+
 #[test]
 fn a_kind_of_api_the_reader_expects_is_named_in_its_error() {
     let text = "Resources:\n  Api:\n    Type: AWS::ApiGateway::RestApi\n  Method:\n    Type: AWS::ApiGateway::Method\n    Properties:\n      RestApiId: !Ref Api\n      \
