@@ -173,15 +173,15 @@ fn read_path(
     at: &Location,
     definition: &mut Definition,
 ) -> Result<(), TemplateError> {
-    // An HTTP API's catch-all: `$default`, or `/$default` marked `isDefaultRoute` (SAM renames
-    // it so when FailOnWarnings is set).
+    // An HTTP API's catch-all: `$default`, or an `ANY` marked `isDefaultRoute` (SAM writes it on
+    // `/$default` when FailOnWarnings is set; API Gateway's documentation ties the flag to no
+    // path, so it counts on any path).
     let is_default = path == "$default"
-        || (path == "/$default"
-            && item
-                .get(ANY_METHOD)
-                .and_then(|m| m.get("isDefaultRoute"))
-                .and_then(Yaml::as_bool)
-                == Some(true));
+        || item
+            .get(ANY_METHOD)
+            .and_then(|m| m.get("isDefaultRoute"))
+            .and_then(Yaml::as_bool)
+            == Some(true);
     let path = if is_default && kind == ApiKind::Http {
         "$default".to_owned()
     } else {

@@ -782,6 +782,41 @@ fn an_openapi_3_body_with_root_security_and_the_default_route() {
     );
 }
 
+/// A path item's other keys (`parameters`, `summary`, extensions) are no operations, and
+/// `isDefaultRoute` ("whether a route is the $default route", API Gateway's OpenAPI extensions)
+/// makes the catch-all wherever it is written.
+#[test]
+fn an_openapi_path_item_serves_its_operations_and_its_default_route() {
+    let operation = "x-amazon-apigateway-integration:\n                type: aws_proxy\n                payloadFormatVersion: '2.0'\n                \
+                     uri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Fn.Arn}/invocations";
+    let text = |flag: &str| {
+        format!(
+            "{HEAD}Resources:\n  Api:\n    Type: AWS::Serverless::HttpApi\n    Properties:\n      DefinitionBody:\n        openapi: 3.0.1\n        paths:\n          \
+             /items:\n            summary: the items\n            parameters: [{{name: q, in: query}}]\n            x-note: kept out\n            \
+             get:\n              {operation}\n          /$default:\n            x-amazon-apigateway-any-method:\n              {operation}\n          \
+             /anything:\n            x-amazon-apigateway-any-method:\n              isDefaultRoute: {flag}\n              {operation}\n{}",
+            function("Fn", "        Never:\n          Type: Schedule\n")
+        )
+    };
+    assert_eq!(
+        routes(api(&reading(&text("false")), "Api")),
+        [
+            "ANY /$default -> fn@2.0 | open",
+            "ANY /anything -> fn@2.0 | open",
+            "GET /items -> fn@2.0 | open"
+        ],
+        "without the flag `/$default` is a path like any other"
+    );
+    assert_eq!(
+        routes(api(&reading(&text("true")), "Api")),
+        [
+            "$default -> fn@2.0 | open",
+            "ANY /$default -> fn@2.0 | open",
+            "GET /items -> fn@2.0 | open"
+        ]
+    );
+}
+
 #[test]
 fn a_body_the_local_api_cannot_read_is_an_error_naming_where() {
     let cases = [
