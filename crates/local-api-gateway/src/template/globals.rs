@@ -132,18 +132,30 @@ pub(super) fn merged(
     let Some(Yaml::Mapping(globals)) = template.globals().get(section) else {
         return Ok(local);
     };
+    let at = resource
+        .map_or_else(|| Location::new("Globals", ""), |r| r.location())
+        .child("IgnoreGlobals");
+    // As samtranslator's get_template_globals: "*", a list of names the section has, or nothing.
     let ignored = match resource.and_then(|r| r.body.get("IgnoreGlobals")) {
-        None => Vec::new(),
+        None | Some(Yaml::Null) => Vec::new(),
         Some(Yaml::String(all)) if all == "*" => return Ok(local),
+        Some(Yaml::String(none)) if none.is_empty() => Vec::new(),
         Some(Yaml::Sequence(names)) => names
             .iter()
-            .filter_map(Yaml::as_str)
-            .map(str::to_owned)
-            .collect(),
+            .map(|name| match name.as_str() {
+                Some(name) if globals.contains_key(name) => Ok(name.to_owned()),
+                _ => Err(TemplateError::invalid(
+                    &at,
+                    format!(
+                        "`{}` is not a property of Globals.{section}",
+                        serde_yaml_ng::to_string(name).unwrap_or_default().trim()
+                    ),
+                )),
+            })
+            .collect::<Result<_, _>>()?,
         Some(_) => {
-            let at = resource.map_or_else(|| Location::new("Globals", ""), |r| r.location());
             return Err(TemplateError::invalid(
-                &at.child("IgnoreGlobals"),
+                &at,
                 "expected \"*\" or a list of property names",
             ));
         }
@@ -215,5 +227,16 @@ mod tests {
             "Auth: {Authorizers: {G: {Identity: {Header: X-Tok}, UserPoolArn: a, AuthorizationScopes: [s1]}, L: {UserPoolArn: b}}, DefaultAuthorizer: G}\nTypes: [g, l]\nName: local\nCors: {AllowOrigin: \"'o'\"}\nRef: {Ref: Y}",
         );
         assert_eq!(merged, expected);
+    }
+
+    #[test]
+    fn an_intrinsic_is_a_value_never_a_map_to_merge() {
+        let global =
+            yaml("Arn: {Ref: X}\nSub: {Fn::Sub: x}\nCond: {Condition: C}\nTwo: {Ref: X, Other: 1}");
+        let local = yaml("Arn: {Fn::GetAtt: [B, Arn]}\nSub: {A: 1}\nCond: {A: 1}\nTwo: {A: 1}");
+        let expected = yaml(
+            "Arn: {Fn::GetAtt: [B, Arn]}\nSub: {A: 1}\nCond: {A: 1}\nTwo: {A: 1, Ref: X, Other: 1}",
+        );
+        assert_eq!(merge(&global, local), expected);
     }
 }

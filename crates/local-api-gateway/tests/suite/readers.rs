@@ -268,6 +268,31 @@ fn globals_merge_maps_deeply_and_the_resource_wins_else() {
         routes(api(&reading, "Ignoring")),
         ["GET /c -> fn@1.0 | open"]
     );
+    // "*" leaves out every global, as the list naming them all does; anything else is refused.
+    let all = self::reading(&text.replace("IgnoreGlobals: [Auth]", "IgnoreGlobals: '*'"));
+    assert_eq!(routes(api(&all, "Ignoring")), ["GET /c -> fn@1.0 | open"]);
+    assert_eq!(
+        api(&all, "Ignoring").binary_media_types,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        api(&reading, "Ignoring").binary_media_types,
+        ["image/png"],
+        "what is not ignored is inherited"
+    );
+    for (ignore, expected) in [
+        (
+            "IgnoreGlobals: Auth",
+            "`Ignoring` property `IgnoreGlobals`: expected \"*\" or a list of property names",
+        ),
+        (
+            "IgnoreGlobals: [Cors]",
+            "`Ignoring` property `IgnoreGlobals`: `Cors` is not a property of Globals.Api",
+        ),
+    ] {
+        let err = error(&text.replace("IgnoreGlobals: [Auth]", ignore));
+        assert!(err.contains(expected), "expected {expected:?} in {err:?}");
+    }
 }
 
 #[test]
