@@ -842,6 +842,40 @@ fn an_openapi_path_item_serves_its_operations_and_its_default_route() {
     );
 }
 
+/// An OpenAPI Lambda authorizer without `authorizerResultTtlInSeconds`: a REST API caches for
+/// 300 s (API Gateway's documented default); an HTTP API does not cache (its documentation gives
+/// no default: the crate README's choice, as for SAM's `ReauthorizeEvery`).
+#[test]
+fn an_openapi_lambda_authorizer_without_a_ttl_caches_on_rest_apis_only() {
+    let uri = "!Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Fn.Arn}/invocations";
+    let body = |kind: &str, scheme: &str| {
+        format!(
+            "{HEAD}Resources:\n  Api:\n    Type: {kind}\n    Properties:\n      StageName: dev\n      DefinitionBody:\n        openapi: 3.0.1\n        \
+             components:\n          securitySchemes:\n            Lambda:\n              type: apiKey\n              name: Authorization\n              in: header\n              \
+             x-amazon-apigateway-authtype: custom\n              x-amazon-apigateway-authorizer:\n                authorizerUri: {uri}\n{scheme}        \
+             paths:\n          /a:\n            get:\n              security: [{{Lambda: []}}]\n              x-amazon-apigateway-integration:\n                \
+             type: aws_proxy\n                httpMethod: POST\n                uri: {uri}\n{}",
+            function("Fn", "        Never:\n          Type: Schedule\n")
+        )
+    };
+    let rest = reading(&body(
+        "AWS::Serverless::Api",
+        "                type: token\n",
+    ));
+    assert_eq!(
+        api(&rest, "Api").authorizers["Lambda"].to_string(),
+        "Lambda TOKEN function fn from header authorization, cached 300 s"
+    );
+    let http = reading(&body(
+        "AWS::Serverless::HttpApi",
+        "                type: request\n                identitySource: $request.header.Authorization\n                authorizerPayloadFormatVersion: '2.0'\n",
+    ));
+    assert_eq!(
+        api(&http, "Api").authorizers["Lambda"].to_string(),
+        "Lambda REQUEST (payload 2.0) function fn from header authorization, not cached"
+    );
+}
+
 #[test]
 fn a_body_the_local_api_cannot_read_is_an_error_naming_where() {
     let cases = [
