@@ -280,6 +280,12 @@ fn globals_merge_maps_deeply_and_the_resource_wins_else() {
         ["image/png"],
         "what is not ignored is inherited"
     );
+    // An empty value ignores nothing (samtranslator: `if not ignore_globals`).
+    let none = self::reading(&text.replace("IgnoreGlobals: [Auth]", "IgnoreGlobals: ''"));
+    assert_eq!(
+        routes(api(&none, "Ignoring")),
+        ["GET /c -> fn@1.0 | Global[g/read]"]
+    );
     for (ignore, expected) in [
         (
             "IgnoreGlobals: Auth",
@@ -831,6 +837,12 @@ fn an_openapi_path_item_serves_its_operations_and_its_default_route() {
             "GET /items -> fn@2.0 | open"
         ],
         "without the flag `/$default` is a path like any other"
+    );
+    let read = reading(&text("false"));
+    assert!(
+        !read.warnings.iter().any(|w| w.contains("/items")),
+        "summary, parameters and extensions are not operations without an integration: {:?}",
+        read.warnings
     );
     assert_eq!(
         routes(api(&reading(&text("true")), "Api")),
