@@ -481,7 +481,7 @@ fn read_scheme(
         }
         (_, other) => Err(TemplateError::invalid(
             &kind_at,
-            format!("`{other}` is not an authorizer type of a {}", kind.name()),
+            format!("`{other}` is not an authorizer type of this {}", kind.name()),
         )),
     }
 }
@@ -677,7 +677,7 @@ pub(super) fn read_integration(
         })),
         other => Err(TemplateError::invalid(
             &type_at,
-            format!("`{other}` is not an integration type of a {}", kind.name()),
+            format!("`{other}` is not an integration type of this {}", kind.name()),
         )),
     }
 }
