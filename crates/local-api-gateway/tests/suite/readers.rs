@@ -795,6 +795,71 @@ fn a_swagger_body_in_a_local_file_with_its_own_authorizer_and_integrations() {
     );
 }
 
+/// A MOCK integration: the response whose pattern matches the request template's status, else
+/// `default`; a response template with VTL in it cannot be served; HTTP APIs have no MOCK.
+#[test]
+fn a_mock_integration_picks_its_response_as_api_gateway_does() {
+    let mock = |status: &str, responses: &str| {
+        format!(
+            "x-amazon-apigateway-integration:\n                type: mock\n                requestTemplates:\n                  \
+             application/json: '{{\"statusCode\": {status}}}'\n                responses:\n{responses}"
+        )
+    };
+    let body = |kind: &str, paths: &[(&str, String)]| {
+        let paths: String = paths
+            .iter()
+            .map(|(path, op)| format!("          {path}:\n            get:\n              {op}"))
+            .collect();
+        format!(
+            "{HEAD}Resources:\n  Api:\n    Type: {kind}\n    Properties:\n      StageName: dev\n      DefinitionBody:\n        openapi: 3.0.1\n        \
+             paths:\n{paths}"
+        )
+    };
+    let text = body(
+        "AWS::Serverless::Api",
+        &[
+            (
+                "/pick",
+                mock(
+                    "200",
+                    "                  '4\\d{2}':\n                    statusCode: '404'\n                  \
+                     default:\n                    statusCode: '200'\n",
+                ),
+            ),
+            (
+                "/vtl",
+                mock(
+                    "200",
+                    "                  default:\n                    statusCode: '200'\n                    responseTemplates:\n                      \
+                     application/json: '{\"id\": \"$context.requestId\"}'\n",
+                ),
+            ),
+        ],
+    );
+    assert_eq!(
+        routes(api(&reading(&text), "Api")),
+        [
+            "GET /pick -> MOCK 200 | open",
+            "GET /vtl -> unavailable: a MOCK integration with mapping templates | open"
+        ]
+    );
+    let http = body(
+        "AWS::Serverless::HttpApi",
+        &[(
+            "/pick",
+            mock(
+                "200",
+                "                  default:\n                    statusCode: '200'\n",
+            ),
+        )],
+    );
+    let err = error(&http);
+    assert!(
+        err.contains("`mock` is not an integration type of this HTTP API"),
+        "{err}"
+    );
+}
+
 #[test]
 fn an_openapi_3_body_with_root_security_and_the_default_route() {
     let text = format!(
