@@ -481,7 +481,10 @@ fn read_scheme(
         }
         (_, other) => Err(TemplateError::invalid(
             &kind_at,
-            format!("`{other}` is not an authorizer type of this {}", kind.name()),
+            format!(
+                "`{other}` is not an authorizer type of this {}",
+                kind.name()
+            ),
         )),
     }
 }
@@ -677,7 +680,10 @@ pub(super) fn read_integration(
         })),
         other => Err(TemplateError::invalid(
             &type_at,
-            format!("`{other}` is not an integration type of this {}", kind.name()),
+            format!(
+                "`{other}` is not an integration type of this {}",
+                kind.name()
+            ),
         )),
     }
 }

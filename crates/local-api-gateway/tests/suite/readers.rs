@@ -1064,6 +1064,137 @@ fn a_raw_http_api_from_routes_integrations_and_a_quick_create_one() {
     );
 }
 
+const RAW_REST: &str = r#"Resources:
+  Api:
+    Type: AWS::ApiGateway::RestApi
+    Properties:
+      Name: raw
+      BinaryMediaTypes: [image~1png, image~1png, application~1pdf]
+  Get:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      RestApiId: !Ref Api
+      ResourceId: !GetAtt Api.RootResourceId
+      HttpMethod: GET
+      AuthorizationType: NONE
+      Integration:
+        Type: AWS_PROXY
+        IntegrationHttpMethod: POST
+        Uri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Fn.Arn}/invocations
+  Denied:
+    Type: AWS::ApiGateway::GatewayResponse
+    Properties:
+      RestApiId: !Ref Api
+      ResponseType: UNAUTHORIZED
+      StatusCode: '401'
+      ResponseParameters:
+        gatewayresponse.header.Access-Control-Allow-Origin: "'*'"
+      ResponseTemplates: {}
+  Deployment:
+    Type: AWS::ApiGateway::Deployment
+    Properties:
+      RestApiId: !Ref Api
+      StageName: prod
+      StageDescription:
+        Variables: {v: from-deployment}
+  Prod:
+    Type: AWS::ApiGateway::Stage
+    Properties:
+      RestApiId: !Ref Api
+      DeploymentId: !Ref Deployment
+      StageName: prod
+      Variables: {v: from-stage}
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties: {Runtime: provided.al2023, Handler: bootstrap}
+"#;
+
+/// A raw REST API's binary media types (`~1` is `/`, each once), gateway responses, and one stage
+/// per name, the `Stage` resource's variables over the deployment's.
+#[test]
+fn a_raw_rest_api_keeps_its_media_types_gateway_responses_and_stages() {
+    let read = reading(RAW_REST);
+    let rest = api(&read, "Api");
+    assert_eq!(rest.binary_media_types, ["image/png", "application/pdf"]);
+    assert_eq!(
+        rest.gateway_responses
+            .iter()
+            .map(|(kind, r)| format!("{kind} {:?} {:?}", r.status, r.headers))
+            .collect::<Vec<_>>(),
+        [r#"UNAUTHORIZED Some(401) [("access-control-allow-origin", "*")]"#]
+    );
+    assert_eq!(
+        rest.stages,
+        [Stage {
+            name: "prod".into(),
+            variables: BTreeMap::from([("v".into(), "from-stage".into())])
+        }]
+    );
+    let err = error(&RAW_REST.replace(
+        "ResponseTemplates: {}",
+        "ResponseTemplates: {application/json: '{\"message\": $context.error.messageString}'}",
+    ));
+    assert!(
+        err.contains("`Denied` property `ResponseTemplates`: response templates are not supported"),
+        "{err}"
+    );
+}
+
+/// A raw HTTP API's JWT authorizer reads the `Authorization` header when it names no identity
+/// source; a quick-create API's `$default` stage takes the variables of a `Stage` of that name.
+#[test]
+fn a_raw_http_api_defaults_its_jwt_header_and_keeps_one_stage_per_name() {
+    let text = r"Resources:
+  Api:
+    Type: AWS::ApiGatewayV2::Api
+    Properties: {Name: quick, ProtocolType: HTTP, Target: !GetAtt Fn.Arn}
+  Jwt:
+    Type: AWS::ApiGatewayV2::Authorizer
+    Properties:
+      ApiId: !Ref Api
+      AuthorizerType: JWT
+      Name: jwt
+      JwtConfiguration: {Issuer: https://issuer.example, Audience: [client]}
+  Get:
+    Type: AWS::ApiGatewayV2::Route
+    Properties:
+      ApiId: !Ref Api
+      RouteKey: GET /me
+      AuthorizationType: JWT
+      AuthorizerId: !Ref Jwt
+      Target: !Sub integrations/${Integration}
+  Integration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties: {ApiId: !Ref Api, IntegrationType: AWS_PROXY, IntegrationUri: !GetAtt Fn.Arn, PayloadFormatVersion: '2.0'}
+  Default:
+    Type: AWS::ApiGatewayV2::Stage
+    Properties:
+      ApiId: !Ref Api
+      StageName: $default
+      StageVariables: {v: from-stage}
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties: {Runtime: provided.al2023, Handler: bootstrap}
+";
+    let read = reading(text);
+    let http = api(&read, "Api");
+    assert_eq!(
+        routes(http),
+        ["$default -> Fn@2.0 | open", "GET /me -> Fn@2.0 | Jwt"]
+    );
+    assert_eq!(
+        http.authorizers["Jwt"].to_string(),
+        "JWT from header authorization: issuer https://issuer.example, audience client"
+    );
+    assert_eq!(
+        http.stages,
+        [Stage {
+            name: "$default".into(),
+            variables: BTreeMap::from([("v".into(), "from-stage".into())])
+        }]
+    );
+}
+
 /// API Gateway refuses a second method with the same verb on a resource, and a second route with
 /// the same key (ConflictException): each reader says which one.
 #[test]
