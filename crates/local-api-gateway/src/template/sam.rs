@@ -182,7 +182,7 @@ fn read_api(
         Some((body, at)) => openapi::read(cx, kind, body, at)?,
         None => Definition::new(kind),
     };
-    if !managed && api.property("DefinitionUri").is_some() {
+    if from_file {
         for key in ["Auth", "Cors", "CorsConfiguration", "GatewayResponses"] {
             if api.property(key).is_some() {
                 return Err(TemplateError::invalid(

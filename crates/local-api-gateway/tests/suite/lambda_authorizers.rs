@@ -689,6 +689,40 @@ async fn an_http_payload_1_0_authorizer_gets_the_rest_shape_with_identity_joined
     );
 }
 
+/// SAM gives API Gateway permission to invoke an HTTP API's Lambda authorizer only with
+/// `EnableFunctionDefaultPermissions: true` or a `FunctionInvokeRole`; without either the
+/// deployed routes answer 500, which the local API says at start and does not reproduce.
+#[test]
+fn an_http_lambda_authorizer_without_a_permission_is_warned_of() {
+    let warnings = |permission: &str| {
+        let text = format!(
+            "{HEAD}  Http:\n    Type: AWS::Serverless::HttpApi\n    Properties:\n      Auth:\n        DefaultAuthorizer: Lambda\n        \
+             Authorizers:\n          Lambda:\n            FunctionArn: !GetAtt Authorizer.Arn\n            AuthorizerPayloadFormatVersion: '2.0'\n{permission}\
+             \n  Rest:\n    Type: AWS::Serverless::Api\n    Properties:\n      StageName: dev\n{FUNCTIONS}"
+        );
+        let template = local_api_gateway::template::Template::parse(&text).unwrap();
+        local_api_gateway::template::read_apis(&template, &crate::support::local_values())
+            .unwrap()
+            .warnings
+            .into_iter()
+            .filter(|w| w.contains("no permission to invoke this authorizer"))
+            .count()
+    };
+    assert_eq!(warnings(""), 1);
+    assert_eq!(
+        warnings("            EnableFunctionDefaultPermissions: false\n"),
+        1
+    );
+    assert_eq!(
+        warnings("            EnableFunctionDefaultPermissions: true\n"),
+        0
+    );
+    assert_eq!(
+        warnings("            FunctionInvokeRole: !GetAtt Role.Arn\n"),
+        0
+    );
+}
+
 #[test]
 fn what_a_lambda_authorizer_needs_is_an_error_when_missing() {
     let cases = [

@@ -953,6 +953,45 @@ fn an_openapi_lambda_authorizer_without_a_ttl_caches_on_rest_apis_only() {
     );
 }
 
+/// samtranslator refuses `Auth`, `Cors` and `GatewayResponses` next to a `DefinitionUri`: it
+/// cannot write them into a document it only knows by its location.
+#[test]
+fn what_sam_writes_into_a_body_is_refused_next_to_a_definition_uri() {
+    for (kind, uri, property) in [
+        (
+            "AWS::Serverless::HttpApi",
+            "openapi.yaml",
+            "Auth:\n        DefaultAuthorizer: Jwt",
+        ),
+        (
+            "AWS::Serverless::HttpApi",
+            "openapi.yaml",
+            "CorsConfiguration: true",
+        ),
+        ("AWS::Serverless::Api", "swagger.yaml", "Cors: \"'*'\""),
+        (
+            "AWS::Serverless::Api",
+            "swagger.yaml",
+            "GatewayResponses:\n        DEFAULT_4XX:\n          StatusCode: 400",
+        ),
+    ] {
+        let text = format!(
+            "{HEAD}Resources:\n{POOL}  Api:\n    Type: {kind}\n    Properties:\n      StageName: prod\n      DefinitionUri: {uri}\n      {property}\n{}",
+            function("Fn", "        Never:\n          Type: Schedule\n")
+        );
+        let key = property.split(':').next().unwrap_or_default();
+        let err = error(&text);
+        assert!(
+            err.contains(&format!(
+                "`Api` property `{key}`: {key} works only with an inline definition in 'DefinitionBody'"
+            )),
+            "{err}"
+        );
+        // Without it, the same template is served.
+        reading(&text.replace(&format!("      {property}\n"), ""));
+    }
+}
+
 #[test]
 fn a_body_the_local_api_cannot_read_is_an_error_naming_where() {
     let cases = [
