@@ -272,7 +272,44 @@ fn read_api(
 
 /// Properties that change who may call the API, which the local API does not emulate: refused
 /// rather than dropped.
+/// The keys samtranslator takes in an API's `Auth` (api_generator.py / http_api_generator.py
+/// `AuthProperties`); any other is its "Invalid value for 'Auth' property".
+const REST_AUTH_KEYS: &[&str] = &[
+    "Authorizers",
+    "DefaultAuthorizer",
+    "InvokeRole",
+    "AddDefaultAuthorizerToCorsPreflight",
+    "AddApiKeyRequiredToCorsPreflight",
+    "ApiKeyRequired",
+    "ResourcePolicy",
+    "UsagePlan",
+];
+const HTTP_AUTH_KEYS: &[&str] = &["Authorizers", "DefaultAuthorizer", "EnableIamAuthorizer"];
+
 fn refuse_unsupported(api: &SamApi<'_>) -> Result<(), TemplateError> {
+    if let Some(auth) = api.property("Auth").and_then(Yaml::as_mapping) {
+        let known = match api.kind {
+            ApiKind::Rest => REST_AUTH_KEYS,
+            ApiKind::Http => HTTP_AUTH_KEYS,
+        };
+        if let Some(key) = auth
+            .keys()
+            .find(|key| !key.as_str().is_some_and(|k| known.contains(&k)))
+        {
+            let key = key.as_str().unwrap_or("?");
+            return Err(TemplateError::invalid(
+                &api.at("Auth").child(key),
+                format!(
+                    "Invalid value for 'Auth' property: {} Auth takes {}",
+                    match api.kind {
+                        ApiKind::Rest => "a REST API's",
+                        ApiKind::Http => "an HTTP API's",
+                    },
+                    known.join(", ")
+                ),
+            ));
+        }
+    }
     if api.auth("ResourcePolicy").is_some() {
         return Err(TemplateError::invalid(
             &api.at("Auth.ResourcePolicy"),
