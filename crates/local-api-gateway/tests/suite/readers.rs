@@ -301,6 +301,43 @@ fn globals_merge_maps_deeply_and_the_resource_wins_else() {
     }
 }
 
+/// samtranslator's `AuthProperties`: an HTTP API's `Auth` has no `ApiKeyRequired` (HTTP APIs
+/// have no API keys), a REST API's no `EnableIamAuthorizer`; an unknown key is refused.
+#[test]
+fn an_auth_key_of_the_other_kind_of_api_is_refused() {
+    for (kind, key, expected) in [
+        (
+            "AWS::Serverless::HttpApi",
+            "ApiKeyRequired: true",
+            "`Api` property `Auth.ApiKeyRequired`: Invalid value for 'Auth' property: an HTTP API's Auth takes Authorizers, DefaultAuthorizer, EnableIamAuthorizer",
+        ),
+        (
+            "AWS::Serverless::Api",
+            "EnableIamAuthorizer: true",
+            "`Api` property `Auth.EnableIamAuthorizer`: Invalid value for 'Auth' property: a REST API's Auth takes Authorizers,",
+        ),
+    ] {
+        let text = format!(
+            "{HEAD}Resources:
+  Api:
+    Type: {kind}
+    Properties:
+      StageName: prod
+      Auth:
+        {key}
+{}",
+            function(
+                "Fn",
+                "        Never:
+          Type: Schedule
+"
+            )
+        );
+        let err = error(&text);
+        assert!(err.contains(expected), "expected {expected:?} in {err:?}");
+    }
+}
+
 #[test]
 fn globals_refuse_what_sam_refuses() {
     let text = format!(
@@ -511,6 +548,60 @@ fn on_an_http_body_events_always_count_and_the_default_skips_options() {
             "POST /new -> fn@2.0 | Jwt[email]",
         ],
         "the body's integration stays and the event's Auth is added; an empty security is replaced by the default; OPTIONS never gets it"
+    );
+}
+
+/// An event's `AuthorizationScopes: []`: on a REST API it replaces the authorizer's scopes
+/// (swagger.py `_set_method_authorizer`), on an HTTP API only a non-empty list does (open_api.py).
+#[test]
+fn empty_event_scopes_replace_the_authorizers_on_rest_apis_only() {
+    let unscoped =
+        "            Auth:\n              Authorizer: {}\n              AuthorizationScopes: []\n";
+    let rest = format!(
+        "{HEAD}Resources:\n{POOL}{REST_WITH_AUTH}            AuthorizationScopes: [pool/read]\n{}",
+        function(
+            "Fn",
+            &[
+                rest_event("Default", "/default", "get", ""),
+                rest_event(
+                    "Unscoped",
+                    "/unscoped",
+                    "get",
+                    &unscoped.replace("{}", "Cognito")
+                ),
+            ]
+            .concat()
+        )
+    );
+    assert_eq!(
+        routes(api(&reading(&rest), "Api")),
+        [
+            "GET /default -> fn@1.0 | Cognito[pool/read]",
+            "GET /unscoped -> fn@1.0 | Cognito"
+        ]
+    );
+    let http = format!(
+        "{HEAD}Resources:\n{HTTP_WITH_JWT}{}",
+        function(
+            "Fn",
+            &[
+                http_event("Default", "/default", "get", ""),
+                http_event(
+                    "Unscoped",
+                    "/unscoped",
+                    "get",
+                    &unscoped.replace("{}", "Jwt")
+                ),
+            ]
+            .concat()
+        )
+    );
+    assert_eq!(
+        routes(api(&reading(&http), "Api")),
+        [
+            "GET /default -> fn@2.0 | Jwt[email]",
+            "GET /unscoped -> fn@2.0 | Jwt[email]"
+        ]
     );
 }
 
