@@ -991,13 +991,13 @@ fn http_event_security(
     )?]))
 }
 
-/// `Auth.ApiKeyRequired` of a REST API.
+/// `Auth.ApiKeyRequired` of a REST API (an HTTP API's is refused by `refuse_unsupported`).
 fn api_key_required(cx: &Context<'_>, api: &SamApi<'_>) -> Result<bool, TemplateError> {
     match api.auth("ApiKeyRequired") {
-        Some(value) if api.kind == ApiKind::Rest => cx
+        Some(value) => cx
             .resolver
             .eval_bool(value, &api.at("Auth").child("ApiKeyRequired")),
-        _ => Ok(false),
+        None => Ok(false),
     }
 }
 
