@@ -218,28 +218,6 @@ impl Template {
         self.resources().find(|r| r.logical_id == logical_id)
     }
 
-    /// The resource `logical_id`, which must be of type `kind`.
-    pub fn resource_of_kind(
-        &self,
-        logical_id: &str,
-        kind: &str,
-    ) -> Result<Resource<'_>, TemplateError> {
-        let at = Location::new(logical_id, "");
-        let resource = self
-            .resource(logical_id)
-            .ok_or_else(|| TemplateError::invalid(&at, "no such resource in the template"))?;
-        if resource.kind != kind {
-            return Err(TemplateError::invalid(
-                &at,
-                format!(
-                    "expected a resource of type {kind}, found {}",
-                    resource.kind
-                ),
-            ));
-        }
-        Ok(resource)
-    }
-
     pub(crate) fn globals(&self) -> &Mapping {
         &self.globals
     }
