@@ -202,6 +202,67 @@ fn a_resource_named_like_an_implicit_api_is_replaced_by_it() {
     );
 }
 
+/// An API whose `Condition` is false is not created, so not served: a SAM one, a raw one.
+#[test]
+fn an_api_whose_condition_is_false_is_not_served() {
+    let text = format!(
+        "{HEAD}Parameters:\n  On:\n    Type: String\n    Default: 'no'\nConditions:\n  Enabled: !Equals [!Ref On, 'yes']\nResources:\n  \
+         AlwaysApi:\n    Type: AWS::Serverless::HttpApi\n  SometimesApi:\n    Type: AWS::Serverless::HttpApi\n    Condition: Enabled\n  \
+         Raw:\n    Type: AWS::ApiGateway::RestApi\n    Condition: Enabled\n    Properties: {{Name: raw}}\n  RawGet:\n    Type: AWS::ApiGateway::Method\n    \
+         Condition: Enabled\n    Properties:\n      RestApiId: !Ref Raw\n      ResourceId: !GetAtt Raw.RootResourceId\n      HttpMethod: GET\n      \
+         AuthorizationType: NONE\n      Integration:\n        Type: AWS_PROXY\n        IntegrationHttpMethod: POST\n        \
+         Uri: !Sub arn:aws:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/${{Always.Arn}}/invocations\n  RawStage:\n    \
+         Type: AWS::ApiGateway::Stage\n    Condition: Enabled\n    Properties: {{RestApiId: !Ref Raw, StageName: prod}}\n{}{}",
+        function("Always", "        A:\n          Type: HttpApi\n          Properties:\n            ApiId: !Ref AlwaysApi\n            Path: /a\n            Method: get\n"),
+        function("Sometimes", "        B:\n          Type: HttpApi\n          Properties:\n            ApiId: !Ref SometimesApi\n            Path: /b\n            Method: get\n")
+            .replacen("    Type: AWS::Serverless::Function\n", "    Type: AWS::Serverless::Function\n    Condition: Enabled\n", 1)
+    );
+    assert_eq!(ids(&reading(&text)), ["AlwaysApi"]);
+    let mut on = local_values();
+    on.parameters.insert("On".into(), "yes".into());
+    let reading = reading_with(&text, &on).unwrap();
+    assert_eq!(ids(&reading), ["AlwaysApi", "SometimesApi", "Raw"]);
+    assert_eq!(routes(api(&reading, "Raw")), ["GET / -> always@1.0 | open"]);
+}
+
+/// A value of the wrong kind is named by its kind in the error.
+#[test]
+fn a_value_of_the_wrong_kind_is_named_in_the_error() {
+    for (stage, expected) in [
+        (
+            "!Ref [a, b]",
+            "`Api` property `StageName.Ref`: Ref takes a name, found a list",
+        ),
+        (
+            "!Ref {a: b}",
+            "`Api` property `StageName.Ref`: Ref takes a name, found a mapping",
+        ),
+        (
+            "!Ref 7",
+            "`Api` property `StageName.Ref`: Ref takes a name, found a number",
+        ),
+    ] {
+        let text = format!(
+            "{HEAD}Resources:\n  Api:\n    Type: AWS::Serverless::Api\n    Properties:\n      StageName: {stage}\n{}",
+            function("Fn", &rest_event("Get", "/a", "get", ""))
+        );
+        let err = error(&text);
+        assert!(err.contains(expected), "expected {expected:?} in {err:?}");
+    }
+    let text = format!(
+        "{HEAD}Resources:\n{}",
+        function(
+            "Fn",
+            "        Get:\n          Type: Api\n          Properties:\n            RestApiId: [Api]\n            Path: /a\n            Method: get\n"
+        )
+    );
+    let err = error(&text);
+    assert!(
+        err.contains("expected `!Ref <API>` or the API's logical id, found a list"),
+        "{err}"
+    );
+}
+
 #[test]
 fn a_function_whose_condition_is_false_adds_no_route() {
     let text = format!(
@@ -850,6 +911,16 @@ fn a_swagger_body_in_a_local_file_with_its_own_authorizer_and_integrations() {
         "{HEAD}Resources:\n{POOL}  Api:\n    Type: AWS::Serverless::Api\n    Properties:\n      StageName: prod\n      DefinitionBody:\n        Fn::Transform:\n          \
          Name: AWS::Include\n          Parameters:\n            Location: swagger.yaml\n{}",
         function("Fn", "        Never:\n          Type: Schedule\n")
+    );
+    // The short form, `!Transform`, includes the same file.
+    let short = text.replace(
+        "DefinitionBody:\n        Fn::Transform:\n",
+        "DefinitionBody: !Transform\n",
+    );
+    assert_ne!(short, text);
+    assert_eq!(
+        routes(api(&self::reading(&short), "Api")),
+        routes(api(&self::reading(&text), "Api"))
     );
     let reading = reading(&text);
     let rest = api(&reading, "Api");
