@@ -263,6 +263,33 @@ fn a_value_of_the_wrong_kind_is_named_in_the_error() {
     );
 }
 
+/// A state machine's Api events are routes (to an integration that cannot run here), unless its
+/// `Condition` is false.
+#[test]
+fn a_state_machine_whose_condition_is_false_adds_no_route() {
+    let text = format!(
+        "{HEAD}Parameters:\n  On:\n    Type: String\n    Default: 'no'\nConditions:\n  Enabled: !Equals [!Ref On, 'yes']\nResources:\n  \
+         Flow:\n    Type: AWS::Serverless::StateMachine\n    Condition: Enabled\n    Properties:\n      Definition: {{StartAt: Done, States: {{Done: {{Type: Succeed}}}}}}\n      \
+         Events:\n        Start:\n          Type: Api\n          Properties: {{Path: /start, Method: post}}\n{}",
+        function(
+            "Fn",
+            "        Get:\n          Type: Api\n          Properties: {Path: /a, Method: get}\n"
+        )
+    );
+    assert_eq!(
+        routes(api(&reading(&text), "ServerlessRestApi")),
+        ["GET /a -> fn@1.0 | open"]
+    );
+    let mut on = local_values();
+    on.parameters.insert("On".into(), "yes".into());
+    let started = routes(api(&reading_with(&text, &on).unwrap(), "ServerlessRestApi"));
+    assert_eq!(started.len(), 2, "{started:?}");
+    assert!(
+        started[1].starts_with("POST /start -> unavailable:"),
+        "{started:?}"
+    );
+}
+
 #[test]
 fn a_function_whose_condition_is_false_adds_no_route() {
     let text = format!(
