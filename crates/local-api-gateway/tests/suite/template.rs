@@ -194,6 +194,51 @@ fn the_functions_environment_comes_from_the_template() {
     );
 }
 
+/// An event names its API by `!Ref`, by `{Ref: ..}` (the long form) or by logical id alone.
+#[test]
+fn an_event_names_its_api_in_any_form_sam_takes() {
+    for form in ["{Ref: HttpApi}", "HttpApi"] {
+        let text = variant(
+            "            ApiId: !Ref HttpApi",
+            &format!("            ApiId: {form}"),
+        );
+        assert_eq!(
+            api_of(&text, &values()).unwrap().routes.len(),
+            1,
+            "ApiId: {form}"
+        );
+    }
+}
+
+/// One `cargo lambda watch` process serves every function: a variable two functions set must have
+/// one value.
+#[test]
+fn functions_that_share_a_variable_must_agree_on_its_value() {
+    let text = |second: &str| {
+        format!(
+            "Transform: AWS::Serverless-2016-10-31\nResources:\n  First:\n    Type: AWS::Serverless::Function\n    Properties:\n      \
+             Runtime: provided.al2023\n      Handler: bootstrap\n      Environment:\n        Variables: {{MODE: strict, ONLY_FIRST: '1'}}\n  \
+             Second:\n    Type: AWS::Serverless::Function\n    Properties:\n      Runtime: provided.al2023\n      Handler: bootstrap\n      \
+             Environment:\n        Variables: {{MODE: {second}}}\n"
+        )
+    };
+    let env = |text: &str| function_environment(&Template::parse(text).unwrap(), &values());
+    assert_eq!(
+        env(&text("strict")).unwrap(),
+        BTreeMap::from([
+            ("MODE".into(), "strict".into()),
+            ("ONLY_FIRST".into(), "1".into())
+        ])
+    );
+    let err = env(&text("lenient")).unwrap_err().to_string();
+    assert!(
+        err.contains(
+            "`Second` property `Environment.Variables.MODE`: differs from the value First sets"
+        ),
+        "{err}"
+    );
+}
+
 #[test]
 fn region_and_parameters_come_from_local_values() {
     let mut values = values();
@@ -567,6 +612,25 @@ fn broken_templates_are_errors_that_name_the_resource_and_property() {
         (
             variant("            Path: /hello", "            Path: /{proxy+}/x"),
             "a greedy parameter must be last",
+        ),
+        (
+            variant("            Path: /hello", "            Path: /a/{id"),
+            "`/a/{id`: a parameter must be a whole segment",
+        ),
+        (
+            variant("            Path: /hello", "            Path: /item{id}s"),
+            "`/item{id}s`: a parameter must be a whole segment",
+        ),
+        (
+            variant("            Path: /hello", "            Path: /a/{}"),
+            "`/a/{}`: a parameter must be a whole segment",
+        ),
+        (
+            variant(
+                "            ApiId: !Ref HttpApi",
+                "            ApiId: {Ref: HttpApi, Extra: 1}",
+            ),
+            "expected `!Ref <API>` or the API's logical id, found a mapping",
         ),
         (
             variant(
