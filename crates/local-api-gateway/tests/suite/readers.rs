@@ -939,6 +939,17 @@ fn a_swagger_body_in_a_local_file_with_its_own_authorizer_and_integrations() {
          Name: AWS::Include\n          Parameters:\n            Location: swagger.yaml\n{}",
         function("Fn", "        Never:\n          Type: Schedule\n")
     );
+    // Another short-form intrinsic is no include: the body is what it evaluates to.
+    let other = text.replace(
+        "DefinitionBody:\n        Fn::Transform:\n          Name: AWS::Include\n          Parameters:\n            Location: swagger.yaml\n",
+        "DefinitionBody: !GetAtt Other.Body\n",
+    );
+    assert_ne!(other, text);
+    let err = error(&other);
+    assert!(
+        err.contains("`Api` property `DefinitionBody`: expected an OpenAPI document"),
+        "{err}"
+    );
     // The short form, `!Transform`, includes the same file.
     let short = text.replace(
         "DefinitionBody:\n        Fn::Transform:\n",
