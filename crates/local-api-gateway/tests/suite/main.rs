@@ -14,6 +14,7 @@ mod examples;
 mod faults;
 mod gateway;
 mod iam_authorizer;
+mod intrinsics;
 mod invoke;
 mod jwt_authorizer;
 mod keys;
