@@ -144,7 +144,7 @@ impl<'t> Resolver<'t> {
                         .ok_or_else(|| {
                             TemplateError::invalid(at, "Fn::If takes a list of 3 arguments")
                         })?;
-                    let condition = items[0].as_str().ok_or_else(|| {
+                    let condition = literal(&items[0]).ok_or_else(|| {
                         TemplateError::invalid(at, "Fn::If takes a condition name first")
                     })?;
                     value = if self.condition(condition, at)? {
@@ -153,7 +153,7 @@ impl<'t> Resolver<'t> {
                         &items[2]
                     };
                 }
-                Some((name, arg)) if name == "Ref" && arg.as_str() == Some("AWS::NoValue") => {
+                Some((name, arg)) if name == "Ref" && literal(arg) == Some("AWS::NoValue") => {
                     return Ok(None);
                 }
                 _ => return Ok(Some(value)),
@@ -197,8 +197,7 @@ impl<'t> Resolver<'t> {
         if let Some((name, arg)) = intrinsic(expr, true)
             && name == "Condition"
         {
-            let condition = arg
-                .as_str()
+            let condition = literal(arg)
                 .ok_or_else(|| TemplateError::invalid(at, "Condition takes a condition name"))?;
             return self.condition_at_depth(condition, at, depth + 1);
         }
@@ -293,7 +292,7 @@ impl<'t> Resolver<'t> {
         };
         match name {
             "Ref" => {
-                let target = arg.as_str().ok_or_else(|| {
+                let target = literal(arg).ok_or_else(|| {
                     TemplateError::invalid(at, format!("Ref takes a name, found {}", kind_of(arg)))
                 })?;
                 self.reference(target, at)
@@ -302,7 +301,7 @@ impl<'t> Resolver<'t> {
                 let (text, vars) = match arg {
                     Yaml::String(s) => (s.as_str(), None),
                     Yaml::Sequence(items) if items.len() == 2 => {
-                        let text = items[0].as_str().ok_or_else(|| {
+                        let text = literal(&items[0]).ok_or_else(|| {
                             TemplateError::invalid(at, "Fn::Sub takes a string first")
                         })?;
                         let vars = items[1].as_mapping().ok_or_else(|| {
@@ -331,9 +330,18 @@ impl<'t> Resolver<'t> {
                         .ok_or_else(|| {
                             TemplateError::invalid(at, "Fn::GetAtt takes `Resource.Attribute`")
                         })?,
-                    Yaml::Sequence(items) if items.len() == 2 => {
-                        (string_of(&items[0], at)?, string_of(&items[1], at)?)
-                    }
+                    // The resource's name is written out; the attribute's may be a `Ref`.
+                    Yaml::Sequence(items) if items.len() == 2 => (
+                        literal(&items[0])
+                            .ok_or_else(|| {
+                                TemplateError::invalid(
+                                    at,
+                                    "Fn::GetAtt takes a resource's logical id first",
+                                )
+                            })?
+                            .to_owned(),
+                        string_of(&items[1], at)?,
+                    ),
                     _ => {
                         return Err(TemplateError::invalid(
                             at,
@@ -346,7 +354,7 @@ impl<'t> Resolver<'t> {
             }
             "Fn::If" => {
                 let items = args(3)?;
-                let condition = items[0].as_str().ok_or_else(|| {
+                let condition = literal(&items[0]).ok_or_else(|| {
                     TemplateError::invalid(at, "Fn::If takes a condition name first")
                 })?;
                 let branch = if self.condition_at_depth(condition, at, depth)? {
@@ -394,7 +402,7 @@ impl<'t> Resolver<'t> {
             }
             "Fn::Join" => {
                 let items = args(2)?;
-                let delimiter = items[0].as_str().ok_or_else(|| {
+                let delimiter = literal(&items[0]).ok_or_else(|| {
                     TemplateError::invalid(at, "Fn::Join takes a delimiter string first")
                 })?;
                 let parts = match self.eval_at_depth(&items[1], at, depth)? {
@@ -430,9 +438,11 @@ impl<'t> Resolver<'t> {
             }
             "Fn::Split" => {
                 let items = args(2)?;
-                let delimiter = items[0].as_str().filter(|d| !d.is_empty()).ok_or_else(|| {
-                    TemplateError::invalid(at, "Fn::Split takes a delimiter string first")
-                })?;
+                let delimiter = literal(&items[0])
+                    .filter(|d| !d.is_empty())
+                    .ok_or_else(|| {
+                        TemplateError::invalid(at, "Fn::Split takes a delimiter string first")
+                    })?;
                 let text = string_of(&items[1], at)?;
                 Ok(Some(Json::Array(
                     text.split(delimiter)
@@ -773,6 +783,16 @@ fn intrinsic(value: &Yaml, in_condition: bool) -> Option<(String, &Yaml)> {
                 key == "Ref" || key.starts_with("Fn::") || (in_condition && key == "Condition");
             is_intrinsic.then(|| (key.to_owned(), arg))
         }
+        _ => None,
+    }
+}
+
+/// A string written as such. Not `Yaml::as_str`: it reads through tags, so `!Ref Name` would
+/// pass as the string "Name" where CloudFormation takes no function (a `Ref`'s name, a
+/// condition's name, `Fn::Sub`'s text, `Fn::Join`'s and `Fn::Split`'s delimiters).
+fn literal(value: &Yaml) -> Option<&str> {
+    match value {
+        Yaml::String(s) => Some(s),
         _ => None,
     }
 }

@@ -610,3 +610,49 @@ Resources:
     let err = eval_with(no_stage, &values(), "!Ref Api.Stage").unwrap_err();
     assert!(err.contains("Ref to unknown name `Api.Stage`"), "{err}");
 }
+
+/// Where CloudFormation takes no function ("Ref": a logical id or parameter name; "Fn::Sub": the
+/// string; "Fn::Join", "Fn::Split": the delimiter; "Fn::GetAtt": the resource's name, though the
+/// attribute's may be a `Ref`; a condition's name), a function is refused, not read as its
+/// argument's text (`!Ref Env` as the name "Env").
+#[test]
+fn names_and_delimiters_are_written_out() {
+    for (text, message) in [
+        (
+            "!Join [!Ref Env, [a]]",
+            "Fn::Join takes a delimiter string first",
+        ),
+        (
+            "!Split [!Ref Env, abc]",
+            "Fn::Split takes a delimiter string first",
+        ),
+        ("!Sub [!Ref Env, {}]", "Fn::Sub takes a string first"),
+        ("{Ref: !Sub Env}", "Ref takes a name"),
+        (
+            "!GetAtt [!Ref Attr, Arn]",
+            "Fn::GetAtt takes a resource's logical id first",
+        ),
+        (
+            "!If [!Ref IsDev, a, b]",
+            "Fn::If takes a condition name first",
+        ),
+        (
+            "!Not [Condition: !Ref IsDev]",
+            "Condition takes a condition name",
+        ),
+    ] {
+        let err = error(text);
+        assert!(err.contains(message), "{text}: {err}");
+    }
+    let template = Template::parse(TEMPLATE).unwrap();
+    let values = values();
+    let select = Resolver::new(&template, &values)
+        .select(&yaml("!If [!Ref IsDev, a, b]"), &here())
+        .map(|_| ())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        select.contains("Fn::If takes a condition name first"),
+        "{select}"
+    );
+}
