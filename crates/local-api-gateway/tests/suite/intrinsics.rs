@@ -423,6 +423,10 @@ fn nesting_too_deep_is_an_error() {
     assert!(error(&deep).contains("intrinsic functions nested too deeply"));
     let shallow = format!("{}x{}", "[".repeat(30), "]".repeat(30));
     assert!(eval(&shallow).is_ok());
+    let deep = format!("{}x{}", "{k: ".repeat(40), "}".repeat(40));
+    assert!(error(&deep).contains("intrinsic functions nested too deeply"));
+    let shallow = format!("{}x{}", "{k: ".repeat(30), "}".repeat(30));
+    assert!(eval(&shallow).is_ok());
 }
 
 fn resolver_of<'t>(template: &'t Template, values: &'t LocalValues) -> Resolver<'t> {
