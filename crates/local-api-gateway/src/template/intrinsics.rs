@@ -789,7 +789,8 @@ fn intrinsic(value: &Yaml, in_condition: bool) -> Option<(String, &Yaml)> {
 
 /// A string written as such. Not `Yaml::as_str`: it reads through tags, so `!Ref Name` would
 /// pass as the string "Name" where CloudFormation takes no function (a `Ref`'s name, a
-/// condition's name, `Fn::Sub`'s text, `Fn::Join`'s and `Fn::Split`'s delimiters).
+/// condition's name, `Fn::Sub`'s text, `Fn::Join`'s and `Fn::Split`'s delimiters,
+/// `Fn::GetAtt`'s resource name).
 fn literal(value: &Yaml) -> Option<&str> {
     match value {
         Yaml::String(s) => Some(s),
