@@ -787,6 +787,12 @@ fn intrinsic(value: &Yaml, in_condition: bool) -> Option<(String, &Yaml)> {
     }
 }
 
+/// Whether a value is a call of an intrinsic function rather than a literal mapping: what tells a
+/// property given as a whole by `!Ref` from one written out as an object.
+pub(crate) fn is_function(value: &Yaml) -> bool {
+    intrinsic(value, false).is_some()
+}
+
 /// A string written as such. Not `Yaml::as_str`: it reads through tags, so `!Ref Name` would
 /// pass as the string "Name" where CloudFormation takes no function (a `Ref`'s name, a
 /// condition's name, `Fn::Sub`'s text, `Fn::Join`'s and `Fn::Split`'s delimiters,

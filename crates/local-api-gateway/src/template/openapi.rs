@@ -177,11 +177,12 @@ fn read_path(
     // `/$default` when FailOnWarnings is set; API Gateway's documentation ties the flag to no
     // path, so it counts on any path).
     let is_default = path == "$default"
-        || item
-            .get(ANY_METHOD)
-            .and_then(|m| m.get("isDefaultRoute"))
-            .and_then(Yaml::as_bool)
-            == Some(true);
+        || match item.get(ANY_METHOD).and_then(|m| m.get("isDefaultRoute")) {
+            Some(flag) => cx
+                .resolver
+                .eval_bool(flag, &at.child(ANY_METHOD).child("isDefaultRoute"))?,
+            None => false,
+        };
     let path = if is_default && kind == ApiKind::Http {
         "$default".to_owned()
     } else {

@@ -104,33 +104,36 @@ fn api_ref(cx: &Context<'_>, resource: Resource<'_>) -> Result<String, TemplateE
         .eval_string(&ref_to(resource.logical_id), &resource.location())
 }
 
-fn refuse_policies(resource: Resource<'_>) -> Result<(), TemplateError> {
+fn refuse_policies(cx: &Context<'_>, resource: Resource<'_>) -> Result<(), TemplateError> {
     if resource.property("Policy").is_some() {
         return Err(TemplateError::invalid(
             &resource.property_location("Policy"),
             "a resource policy decides who may call; the local API does not evaluate resource policies",
         ));
     }
-    if resource
-        .property("DisableExecuteApiEndpoint")
-        .and_then(Yaml::as_bool)
-        == Some(true)
-    {
-        return Err(TemplateError::invalid(
-            &resource.property_location("DisableExecuteApiEndpoint"),
-            "the API is only reachable through a custom domain, which the local API does not emulate",
-        ));
+    // Both are evaluated: public templates pick the endpoint type with a parameter.
+    if let Some(disable) = resource.property("DisableExecuteApiEndpoint") {
+        let at = resource.property_location("DisableExecuteApiEndpoint");
+        if cx.resolver.eval_bool(disable, &at)? {
+            return Err(TemplateError::invalid(
+                &at,
+                "the API is only reachable through a custom domain, which the local API does not emulate",
+            ));
+        }
     }
-    let private = resource
-        .property("EndpointConfiguration")
-        .and_then(|c| c.get("Types"))
-        .and_then(Yaml::as_sequence)
-        .is_some_and(|types| {
-            types.iter().any(|t| {
-                t.as_str()
-                    .is_some_and(|t| t.eq_ignore_ascii_case("PRIVATE"))
-            })
-        });
+    let at = resource.property_location("EndpointConfiguration");
+    let types = match resource.property("EndpointConfiguration") {
+        Some(config) => match cx
+            .resolver
+            .select(config, &at)?
+            .and_then(|c| c.get("Types"))
+        {
+            Some(types) => cx.resolver.eval_string_list(types, &at.child("Types"))?,
+            None => Vec::new(),
+        },
+        None => Vec::new(),
+    };
+    let private = types.iter().any(|t| t.eq_ignore_ascii_case("PRIVATE"));
     if private {
         return Err(TemplateError::invalid(
             &resource.property_location("EndpointConfiguration"),
@@ -141,7 +144,7 @@ fn refuse_policies(resource: Resource<'_>) -> Result<(), TemplateError> {
 }
 
 fn read_rest(cx: &mut Context<'_>, api: Resource<'_>) -> Result<Option<Api>, TemplateError> {
-    refuse_policies(api)?;
+    refuse_policies(cx, api)?;
     let id = api_ref(cx, api)?;
     let mut definition = body_definition(cx, api, ApiKind::Rest)?;
     if let Some(source) = api.property("ApiKeySourceType") {
@@ -590,7 +593,7 @@ fn read_http(cx: &mut Context<'_>, api: Resource<'_>) -> Result<Option<Api>, Tem
         ));
         return Ok(None);
     }
-    refuse_policies(api)?;
+    refuse_policies(cx, api)?;
     let id = api_ref(cx, api)?;
     let mut definition = body_definition(cx, api, ApiKind::Http)?;
     if let Some(cors) = api.property("CorsConfiguration") {

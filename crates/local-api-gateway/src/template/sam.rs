@@ -27,6 +27,7 @@ use super::{
     definition::{API_KEY, Definition, IAM, NONE, Operation, Requirement, Scheme},
     functions::{FunctionEvent, api_reference, integration_timeout, validate_path},
     globals,
+    intrinsics::is_function,
     openapi::{
         self, cognito_config, http_identity_source, jwt_config, max_integration_timeout, unquote,
     },
@@ -160,7 +161,7 @@ fn read_api(
         authorizers: BTreeMap::new(),
         default_authorizer: None,
     };
-    refuse_unsupported(&api)?;
+    refuse_unsupported(cx, &api)?;
     let body = match (
         api.property("DefinitionBody"),
         api.property("DefinitionUri"),
@@ -286,7 +287,7 @@ const REST_AUTH_KEYS: &[&str] = &[
 ];
 const HTTP_AUTH_KEYS: &[&str] = &["Authorizers", "DefaultAuthorizer", "EnableIamAuthorizer"];
 
-fn refuse_unsupported(api: &SamApi<'_>) -> Result<(), TemplateError> {
+fn refuse_unsupported(cx: &Context<'_>, api: &SamApi<'_>) -> Result<(), TemplateError> {
     if let Some(auth) = api.property("Auth").and_then(Yaml::as_mapping) {
         let known = match api.kind {
             ApiKind::Rest => REST_AUTH_KEYS,
@@ -316,26 +317,30 @@ fn refuse_unsupported(api: &SamApi<'_>) -> Result<(), TemplateError> {
             "a resource policy decides who may call; the local API does not evaluate resource policies",
         ));
     }
-    if api
-        .property("DisableExecuteApiEndpoint")
-        .and_then(Yaml::as_bool)
-        == Some(true)
-    {
-        return Err(TemplateError::invalid(
-            &api.at("DisableExecuteApiEndpoint"),
-            "the API is only reachable through a custom domain, which the local API does not emulate",
-        ));
+    // Both are evaluated: public templates pick the endpoint type with a parameter.
+    if let Some(disable) = api.property("DisableExecuteApiEndpoint") {
+        let at = api.at("DisableExecuteApiEndpoint");
+        if cx.resolver.eval_bool(disable, &at)? {
+            return Err(TemplateError::invalid(
+                &at,
+                "the API is only reachable through a custom domain, which the local API does not emulate",
+            ));
+        }
     }
-    let private = api
-        .property("EndpointConfiguration")
-        .map(|c| match c {
-            Yaml::String(t) => t.eq_ignore_ascii_case("PRIVATE"),
-            c => c
-                .get("Type")
-                .and_then(Yaml::as_str)
-                .is_some_and(|t| t.eq_ignore_ascii_case("PRIVATE")),
-        })
-        .unwrap_or(false);
+    // SAM's `EndpointConfiguration` is a type, or an object with `Type`.
+    let at = api.at("EndpointConfiguration");
+    let endpoint_type = match api.property("EndpointConfiguration") {
+        Some(config) => match cx.resolver.select(config, &at)? {
+            Some(object @ Yaml::Mapping(map)) if !is_function(object) => match map.get("Type") {
+                Some(t) => Some(cx.resolver.eval_string(t, &at.child("Type"))?),
+                None => None,
+            },
+            Some(name) => Some(cx.resolver.eval_string(name, &at)?),
+            None => None,
+        },
+        None => None,
+    };
+    let private = endpoint_type.is_some_and(|t| t.eq_ignore_ascii_case("PRIVATE"));
     if private {
         return Err(TemplateError::invalid(
             &api.at("EndpointConfiguration"),
@@ -601,10 +606,12 @@ fn http_lambda_authorizer(
         None => Duration::ZERO,
     };
     let permitted = config.get("FunctionInvokeRole").is_some()
-        || config
-            .get("EnableFunctionDefaultPermissions")
-            .and_then(Yaml::as_bool)
-            == Some(true);
+        || match config.get("EnableFunctionDefaultPermissions") {
+            Some(value) => cx
+                .resolver
+                .eval_bool(value, &at.child("EnableFunctionDefaultPermissions"))?,
+            None => false,
+        };
     if !permitted {
         cx.warnings.push(format!(
             "{at}: SAM gives API Gateway no permission to invoke this authorizer (no EnableFunctionDefaultPermissions: true, no FunctionInvokeRole); deployed, its routes answer 500. The local API invokes it regardless"

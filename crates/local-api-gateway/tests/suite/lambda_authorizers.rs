@@ -718,6 +718,15 @@ fn an_http_lambda_authorizer_without_a_permission_is_warned_of() {
         0
     );
     assert_eq!(
+        warnings("            EnableFunctionDefaultPermissions: !Equals [a, a]\n"),
+        0,
+        "the flag is evaluated"
+    );
+    assert_eq!(
+        warnings("            EnableFunctionDefaultPermissions: !Equals [a, b]\n"),
+        1
+    );
+    assert_eq!(
         warnings("            FunctionInvokeRole: !GetAtt Role.Arn\n"),
         0
     );

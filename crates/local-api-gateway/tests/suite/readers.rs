@@ -847,6 +847,10 @@ fn what_decides_who_may_call_and_is_not_emulated_is_refused() {
             "`Api` property `EndpointConfiguration`: a PRIVATE API is only reachable from a VPC",
         ),
         (
+            "      EndpointConfiguration: private\n",
+            "`Api` property `EndpointConfiguration`: a PRIVATE API is only reachable from a VPC",
+        ),
+        (
             "      DisableExecuteApiEndpoint: true\n",
             "`Api` property `DisableExecuteApiEndpoint`: the API is only reachable through a custom domain",
         ),
@@ -858,6 +862,94 @@ fn what_decides_who_may_call_and_is_not_emulated_is_refused() {
         );
         let err = error(&text);
         assert!(err.contains(expected), "expected {expected:?} in {err:?}");
+    }
+}
+
+/// Public templates often pick the endpoint type with a parameter (`EndpointType`, default
+/// `REGIONAL`): the settings are evaluated as CloudFormation evaluates them, so a PRIVATE API or
+/// one without its execute-api endpoint is refused whichever way the value is written, and served
+/// when the parameter's value says otherwise. SAM takes `EndpointConfiguration` as a type or as
+/// an object with `Type`; raw `AWS::ApiGateway::RestApi` takes an object with `Types`.
+#[test]
+fn endpoint_settings_given_by_parameters_are_evaluated() {
+    let parameters = "Parameters:\n  EndpointType:\n    Type: String\n    Default: PRIVATE\n  Types:\n    Type: CommaDelimitedList\n    Default: REGIONAL,PRIVATE\n  \
+                      Disable:\n    Type: String\n    Default: 'true'\nConditions:\n  IsPrivate: !Equals [!Ref EndpointType, PRIVATE]\n";
+    let sam = |property: &str| {
+        format!(
+            "{HEAD}{parameters}Resources:\n  Api:\n    Type: AWS::Serverless::Api\n    Properties:\n      StageName: dev\n{property}{}",
+            function("Fn", &rest_event("A", "/a", "get", ""))
+        )
+    };
+    let raw = |kind: &str, property: &str| {
+        format!(
+            "{parameters}Resources:\n  Api:\n    Type: {kind}\n    Properties:\n      Name: raw\n      ProtocolType: HTTP\n{property}"
+        )
+    };
+    let refused_sam = [
+        (
+            "      EndpointConfiguration: !Ref EndpointType\n",
+            "EndpointConfiguration",
+        ),
+        (
+            "      EndpointConfiguration:\n        Type: !Ref EndpointType\n",
+            "EndpointConfiguration",
+        ),
+        (
+            "      EndpointConfiguration: !If [IsPrivate, {Type: PRIVATE}, REGIONAL]\n",
+            "EndpointConfiguration",
+        ),
+        (
+            "      DisableExecuteApiEndpoint: !Ref Disable\n",
+            "DisableExecuteApiEndpoint",
+        ),
+    ];
+    let refused_raw = [
+        (
+            "AWS::ApiGateway::RestApi",
+            "      EndpointConfiguration:\n        Types: !Ref Types\n",
+            "EndpointConfiguration",
+        ),
+        (
+            "AWS::ApiGateway::RestApi",
+            "      EndpointConfiguration:\n        Types: [!Ref EndpointType]\n",
+            "EndpointConfiguration",
+        ),
+        (
+            "AWS::ApiGateway::RestApi",
+            "      DisableExecuteApiEndpoint: !Ref Disable\n",
+            "DisableExecuteApiEndpoint",
+        ),
+        (
+            "AWS::ApiGatewayV2::Api",
+            "      DisableExecuteApiEndpoint: !Ref Disable\n",
+            "DisableExecuteApiEndpoint",
+        ),
+    ];
+    let texts = refused_sam
+        .iter()
+        .map(|(property, name)| (sam(property), *name, vec!["Api"]))
+        .chain(
+            refused_raw
+                .iter()
+                // A raw API without a stage serves nothing: read without error is the point.
+                .map(|(kind, property, name)| (raw(kind, property), *name, vec![])),
+        )
+        .collect::<Vec<_>>();
+    let mut served = local_values();
+    served.parameters.extend([
+        ("EndpointType".to_owned(), "REGIONAL".to_owned()),
+        ("Types".to_owned(), "REGIONAL".to_owned()),
+        ("Disable".to_owned(), "false".to_owned()),
+    ]);
+    for (text, property, served_ids) in &texts {
+        let err = error(text);
+        assert!(
+            err.contains(&format!("`Api` property `{property}`")),
+            "{property} in {err:?}"
+        );
+        let read = reading_with(text, &served)
+            .unwrap_or_else(|e| panic!("{property}, given REGIONAL / false, is served: {e}"));
+        assert_eq!(&ids(&read), served_ids);
     }
 }
 
@@ -1109,14 +1201,17 @@ fn an_openapi_path_item_serves_its_operations_and_its_default_route() {
         "summary, parameters and extensions are not operations without an integration: {:?}",
         read.warnings
     );
-    assert_eq!(
-        routes(api(&reading(&text("true")), "Api")),
-        [
-            "$default -> fn@2.0 | open",
-            "ANY /$default -> fn@2.0 | open",
-            "GET /items -> fn@2.0 | open"
-        ]
-    );
+    for flag in ["true", "!Equals [a, a]"] {
+        assert_eq!(
+            routes(api(&reading(&text(flag)), "Api")),
+            [
+                "$default -> fn@2.0 | open",
+                "ANY /$default -> fn@2.0 | open",
+                "GET /items -> fn@2.0 | open"
+            ],
+            "isDefaultRoute: {flag}"
+        );
+    }
 }
 
 /// An OpenAPI Lambda authorizer without `authorizerResultTtlInSeconds`: a REST API caches for
