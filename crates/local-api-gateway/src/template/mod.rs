@@ -307,7 +307,15 @@ impl Context<'_> {
     /// file (what `sam package` and CloudFormation do with it).
     fn inline_body(&self, body: &Yaml, at: &Location) -> Result<(Yaml, Location), TemplateError> {
         let include = match body {
-            Yaml::Mapping(map) if map.len() == 1 => map.get("Fn::Transform"),
+            // CloudFormation's documentation shows `Fn::Transform` alone; what it does with keys
+            // beside it is not written anywhere, so that is refused rather than guessed.
+            Yaml::Mapping(map) if map.len() > 1 && map.contains_key("Fn::Transform") => {
+                return Err(TemplateError::invalid(
+                    &at.child("Fn::Transform"),
+                    "an include must be the body's only key",
+                ));
+            }
+            Yaml::Mapping(map) => map.get("Fn::Transform"),
             Yaml::Tagged(tagged) if tagged.tag == "Transform" => Some(&tagged.value),
             _ => None,
         };

@@ -416,6 +416,28 @@ fn plain_values_keep_their_types() {
     assert_eq!(value("[true, x, {k: [1]}]"), json!([true, "x", {"k": [1]}]));
 }
 
+/// A function's key beside other keys makes no function: the mapping is an object, as cfn-lint
+/// reads it too (such a mapping "is not of type 'string'", E3012), so where a string is
+/// expected it is refused.
+#[test]
+fn a_function_key_beside_other_keys_is_an_object() {
+    assert_eq!(
+        value("{Ref: Env, Other: x}"),
+        json!({"Ref": "Env", "Other": "x"})
+    );
+    assert_eq!(
+        value("{'Fn::Sub': abc, Extra: 1}"),
+        json!({"Fn::Sub": "abc", "Extra": 1})
+    );
+    let template = Template::parse(TEMPLATE).unwrap();
+    let values = values();
+    let err = resolver_of(&template, &values)
+        .eval_string(&yaml("{Ref: Env, Other: x}"), &here())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("expected a string, found a mapping"), "{err}");
+}
+
 /// Nesting beyond what any template needs is refused rather than followed without end.
 #[test]
 fn nesting_too_deep_is_an_error() {

@@ -1042,6 +1042,19 @@ fn a_swagger_body_in_a_local_file_with_its_own_authorizer_and_integrations() {
         err.contains("`Api` property `DefinitionBody`: expected an OpenAPI document"),
         "{err}"
     );
+    // Keys beside the include: refused (the crate README's choice; undocumented by AWS).
+    let mixed = text.replace(
+        "DefinitionBody:\n        Fn::Transform:\n",
+        "DefinitionBody:\n        openapi: 3.0.1\n        Fn::Transform:\n",
+    );
+    assert_ne!(mixed, text);
+    let err = error(&mixed);
+    assert!(
+        err.contains(
+            "`Api` property `DefinitionBody.Fn::Transform`: an include must be the body's only key"
+        ),
+        "{err}"
+    );
     // The short form, `!Transform`, includes the same file.
     let short = text.replace(
         "DefinitionBody:\n        Fn::Transform:\n",
