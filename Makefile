@@ -44,7 +44,7 @@ WEB_PORT ?= 5173 ## make local/web-dev: the web app's port
 #: USER_POOL (template's first) ## make token/call on a local stack of another template: the pool's logical id
 #: LOAD_DURATION 10 ## make load: seconds per phase
 #: BENCH_BEFORE (none) ## make bench: also measure the local gateway of this commit, in the same run
-#: MUTANTS_ARGS (none) ## make mutants: more cargo-mutants options (e.g. -f <file>)
+#: MUTANTS_ARGS (none) ## make mutants / mutants-readers: more cargo-mutants options (e.g. -f <file>)
 #: ADVISORY_SNAPSHOT ../shared/advisory-db ## make audit: a RustSec advisory-db snapshot to check offline against
 # A value keeps the spaces before its `##`: drop them.
 $(foreach v,PROPTEST_CASES FUZZ_CASES STACK_NAME API COGNITO API_PORT REST_API_PORT COGNITO_PORT FUNCTION_PORT WEB_PORT,\
@@ -53,7 +53,7 @@ export STACK STACK_NAME API COGNITO API_PORT REST_API_PORT COGNITO_PORT FUNCTION
 
 .PHONY: help tools tools-bench build test lint unit emulator-test e2e template-check deploy-check corpus-check sam-build watch invoke local \
 	web-install web-lint web-dev web-config browser-test compare-emulators compare \
-	deploy user token call delete bench bench-stack bench-smoke load audit fuzz mutants clean
+	deploy user token call delete bench bench-stack bench-smoke load audit fuzz mutants mutants-readers clean
 
 help: ## List the targets and the variables
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -235,6 +235,11 @@ sam-build: $(TOOLS)/sam/.installed $(TOOLS)/lambda/.installed $(ARM64_TARGET) ##
 # Property tests run 32 cases per mutant; MUTANTS_ARGS passes more options (e.g. -f <file>).
 mutants: $(CARGO_MUTANTS) ## Mutation testing of hello and the local gateway's core (TESTING.md)
 	PROPTEST_CASES=32 $(CARGO_MUTANTS) mutants --output target/mutants $(MUTANTS_ARGS)
+
+# The template readers, on their own (.cargo/mutants-readers.toml): about 2.5 hours here.
+mutants-readers: $(CARGO_MUTANTS) ## Mutation testing of the template readers (TESTING.md)
+	PROPTEST_CASES=32 $(CARGO_MUTANTS) mutants --config .cargo/mutants-readers.toml \
+		--output target/mutants-readers $(MUTANTS_ARGS)
 
 fuzz: ## The property tests with FUZZ_CASES cases each (optimized build)
 	PROPTEST_CASES=$(FUZZ_CASES) cargo test --locked --profile bench-tools --workspace proptest_ -- --nocapture
