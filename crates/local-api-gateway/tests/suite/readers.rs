@@ -890,6 +890,11 @@ fn endpoint_settings_given_by_parameters_are_evaluated() {
             "      EndpointConfiguration: !Ref EndpointType\n",
             "EndpointConfiguration",
         ),
+        // The long form of the same `Ref`: a function, not an object without `Type`.
+        (
+            "      EndpointConfiguration:\n        Ref: EndpointType\n",
+            "EndpointConfiguration",
+        ),
         (
             "      EndpointConfiguration:\n        Type: !Ref EndpointType\n",
             "EndpointConfiguration",
