@@ -236,7 +236,7 @@ sam-build: $(TOOLS)/sam/.installed $(TOOLS)/lambda/.installed $(ARM64_TARGET) ##
 mutants: $(CARGO_MUTANTS) ## Mutation testing of hello and the local gateway's core (TESTING.md)
 	PROPTEST_CASES=32 $(CARGO_MUTANTS) mutants --output target/mutants $(MUTANTS_ARGS)
 
-# The template readers, on their own (.cargo/mutants-readers.toml): about 2.5 hours here.
+# The template readers, on their own (.cargo/mutants-readers.toml): about 70 minutes here.
 mutants-readers: $(CARGO_MUTANTS) ## Mutation testing of the template readers (TESTING.md)
 	PROPTEST_CASES=32 $(CARGO_MUTANTS) mutants --config .cargo/mutants-readers.toml \
 		--output target/mutants-readers $(MUTANTS_ARGS)
