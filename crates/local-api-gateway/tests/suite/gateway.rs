@@ -13,7 +13,8 @@ use local_api_gateway::{
 use serde_json::{Value, json};
 
 use crate::support::{
-    CLIENT, POOL, Recorder, TEMPLATE, TestGateway, gateway, issuer_key, now, read, send, send_as_is,
+    Answer, CLIENT, POOL, Recorder, TEMPLATE, TestGateway, gateway, issuer_key, now, read, send,
+    send_as_is,
 };
 
 const ORIGIN: &str = "http://localhost:5173";
@@ -272,6 +273,45 @@ fn the_access_log_names_the_auth_outcome() {
     assert_eq!(
         AuthOutcome::Refused("the token has expired".into()).to_string(),
         "refused: the token has expired"
+    );
+}
+
+/// The access log's `error=` says why the gateway answered itself, naming the cause; a request the
+/// function answered has none.
+#[tokio::test]
+async fn the_access_log_says_why_the_gateway_answered_itself() {
+    let (api, _) = local_api(ok_function());
+    let error = |answer: Answer| answer.outcome.error;
+    let two_hosts = get("/hello")
+        .header("host", "x")
+        .header("authorization", id_token())
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(
+        error(send(&api, two_hosts).await).as_deref(),
+        Some("the request has more than one Host header")
+    );
+    let nowhere = get("/nowhere").body(Body::empty()).unwrap();
+    assert_eq!(
+        error(send(&api, nowhere).await).as_deref(),
+        Some("no route")
+    );
+    let fine = get("/hello")
+        .header("authorization", id_token())
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(error(send(&api, fine).await), None);
+    let (down, _) = local_api(Err(InvokeError::Unreachable {
+        endpoint: "http://127.0.0.1:9000".into(),
+        reason: "Connection refused (os error 111)".into(),
+    }));
+    let request = get("/hello")
+        .header("authorization", id_token())
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(
+        error(send(&down, request).await).as_deref(),
+        Some("function unreachable")
     );
 }
 
