@@ -5,8 +5,11 @@ use std::{future::Future, time::Duration};
 
 use serde_json::Value;
 
-/// Lambda's limit on a synchronous invocation's response; larger is a function error.
-pub const MAX_RESULT_BYTES: usize = 6 * 1024 * 1024;
+/// Lambda's limit on a synchronous invocation's response; larger is a function error. Not 6 MiB:
+/// Lambda's `Function.ResponseSizeTooLarge` names "maximum allowed payload size (6291556
+/// bytes)", and a response of exactly that size is returned (seen: Zac Charles, "Deep Dive:
+/// Lambda's Response Payload Size Limit", 2022). The request side is 6 MiB (`gateway.rs`).
+pub const MAX_RESULT_BYTES: usize = 6_291_556;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InvokeError {
