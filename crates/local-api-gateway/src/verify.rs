@@ -80,9 +80,11 @@ fn check_segments(token: &str) -> Result<(), Refusal> {
         let bytes = URL_SAFE_NO_PAD
             .decode(segment.trim_end_matches('='))
             .map_err(|_| MALFORMED)?;
+        // Only the first JSON value is read: data after it is the library's to refuse, as it
+        // does (`a_segment_that_is_not_one_json_object_is_malformed_though_signed`).
         let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
         match UniqueKeys.deserialize(&mut deserializer) {
-            Ok(Value::Object(map)) if deserializer.end().is_ok() => Ok(map),
+            Ok(Value::Object(map)) => Ok(map),
             Err(err) if err.to_string().starts_with(DUPLICATE) => Err(Refusal::Unauthorized(
                 "the token has a duplicate header parameter or claim",
             )),

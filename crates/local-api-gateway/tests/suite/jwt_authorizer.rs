@@ -249,6 +249,46 @@ async fn duplicate_members_and_crit_are_refused_though_signed() {
     assert_eq!(source.fetches(), 1, "refused before any further key fetch");
 }
 
+/// A segment that is not exactly one JSON object (RFC 7515 4, RFC 7519 7.2) is malformed, however
+/// well signed: not a duplicate, which is a refusal of its own.
+#[tokio::test]
+async fn a_segment_that_is_not_one_json_object_is_malformed_though_signed() {
+    let (authorizer, _) = authorizer();
+    let key = issuer_key();
+    let claims = id_claims().to_string();
+    let header = format!(r#"{{"alg":"RS256","typ":"JWT","kid":"{}"}}"#, key.kid);
+    let malformed = unauthorized("the token is malformed");
+    for (what, header, claims) in [
+        (
+            "a header cut short",
+            header.trim_end_matches('}').to_owned(),
+            claims.clone(),
+        ),
+        (
+            "claims cut short",
+            header.clone(),
+            claims[..claims.len() - 1].to_owned(),
+        ),
+        ("claims as an array", header.clone(), format!("[{claims}]")),
+        (
+            "a second object after the claims",
+            header.clone(),
+            format!("{claims}{{}}"),
+        ),
+        (
+            "a second object after the header",
+            format!("{header}{{}}"),
+            claims.clone(),
+        ),
+    ] {
+        assert_eq!(
+            verify(&authorizer, &key.sign_raw(&header, &claims)).await,
+            malformed,
+            "{what}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn garbage_is_refused() {
     let (authorizer, _) = authorizer();
