@@ -303,6 +303,36 @@ impl Context<'_> {
         }
     }
 
+    /// Refuses an API that `DisableExecuteApiEndpoint` or a `PRIVATE` endpoint type keeps off a
+    /// laptop. The flag is evaluated here, the types by each reader (their shapes differ): public
+    /// templates pick both with parameters.
+    fn refuse_unreachable(
+        &self,
+        disable: Option<&Yaml>,
+        disable_at: &Location,
+        endpoint_types: &[String],
+        types_at: &Location,
+    ) -> Result<(), TemplateError> {
+        if let Some(disable) = disable
+            && self.resolver.eval_bool(disable, disable_at)?
+        {
+            return Err(TemplateError::invalid(
+                disable_at,
+                "the API is only reachable through a custom domain, which the local API does not emulate",
+            ));
+        }
+        if endpoint_types
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case("PRIVATE"))
+        {
+            return Err(TemplateError::invalid(
+                types_at,
+                "a PRIVATE API is only reachable from a VPC, which the local API does not emulate",
+            ));
+        }
+        Ok(())
+    }
+
     /// An inline body, with an `Fn::Transform: AWS::Include` of a local file replaced by the
     /// file (what `sam package` and CloudFormation do with it).
     fn inline_body(&self, body: &Yaml, at: &Location) -> Result<(Yaml, Location), TemplateError> {

@@ -111,16 +111,6 @@ fn refuse_policies(cx: &Context<'_>, resource: Resource<'_>) -> Result<(), Templ
             "a resource policy decides who may call; the local API does not evaluate resource policies",
         ));
     }
-    // Both are evaluated: public templates pick the endpoint type with a parameter.
-    if let Some(disable) = resource.property("DisableExecuteApiEndpoint") {
-        let at = resource.property_location("DisableExecuteApiEndpoint");
-        if cx.resolver.eval_bool(disable, &at)? {
-            return Err(TemplateError::invalid(
-                &at,
-                "the API is only reachable through a custom domain, which the local API does not emulate",
-            ));
-        }
-    }
     let at = resource.property_location("EndpointConfiguration");
     let types = match resource.property("EndpointConfiguration") {
         Some(config) => match cx
@@ -133,14 +123,12 @@ fn refuse_policies(cx: &Context<'_>, resource: Resource<'_>) -> Result<(), Templ
         },
         None => Vec::new(),
     };
-    let private = types.iter().any(|t| t.eq_ignore_ascii_case("PRIVATE"));
-    if private {
-        return Err(TemplateError::invalid(
-            &resource.property_location("EndpointConfiguration"),
-            "a PRIVATE API is only reachable from a VPC, which the local API does not emulate",
-        ));
-    }
-    Ok(())
+    cx.refuse_unreachable(
+        resource.property("DisableExecuteApiEndpoint"),
+        &resource.property_location("DisableExecuteApiEndpoint"),
+        &types,
+        &at,
+    )
 }
 
 fn read_rest(cx: &mut Context<'_>, api: Resource<'_>) -> Result<Option<Api>, TemplateError> {

@@ -317,16 +317,6 @@ fn refuse_unsupported(cx: &Context<'_>, api: &SamApi<'_>) -> Result<(), Template
             "a resource policy decides who may call; the local API does not evaluate resource policies",
         ));
     }
-    // Both are evaluated: public templates pick the endpoint type with a parameter.
-    if let Some(disable) = api.property("DisableExecuteApiEndpoint") {
-        let at = api.at("DisableExecuteApiEndpoint");
-        if cx.resolver.eval_bool(disable, &at)? {
-            return Err(TemplateError::invalid(
-                &at,
-                "the API is only reachable through a custom domain, which the local API does not emulate",
-            ));
-        }
-    }
     // SAM's `EndpointConfiguration` is a type, or an object with `Type`.
     let at = api.at("EndpointConfiguration");
     let endpoint_type = match api.property("EndpointConfiguration") {
@@ -340,14 +330,12 @@ fn refuse_unsupported(cx: &Context<'_>, api: &SamApi<'_>) -> Result<(), Template
         },
         None => None,
     };
-    let private = endpoint_type.is_some_and(|t| t.eq_ignore_ascii_case("PRIVATE"));
-    if private {
-        return Err(TemplateError::invalid(
-            &api.at("EndpointConfiguration"),
-            "a PRIVATE API is only reachable from a VPC, which the local API does not emulate",
-        ));
-    }
-    Ok(())
+    cx.refuse_unreachable(
+        api.property("DisableExecuteApiEndpoint"),
+        &api.at("DisableExecuteApiEndpoint"),
+        endpoint_type.as_slice(),
+        &at,
+    )
 }
 
 /// `Auth.Authorizers` and `Auth.DefaultAuthorizer`, as security schemes of the definition.
